@@ -1,0 +1,30 @@
+#pragma once
+/// \file engine_select.hpp
+/// Choosing an engine at run time. `automatic` takes the best engine that works on this system;
+/// the environment variable OPENSOCKET_ENGINE (epoll|uring|select|kqueue|auto) overrides it, so
+/// the test suite can run once per engine.
+
+#include <opensocket/engine.hpp>
+#include <opensocket/result.hpp>
+
+#include <memory>
+#include <string_view>
+
+namespace opensocket {
+
+enum class engine_kind { automatic, epoll, uring, select, kqueue };
+
+/// "auto", "epoll", "uring" (or "io_uring"), "select", "kqueue". Errors: engine_unavailable
+/// with an unknown name.
+result<engine_kind> parse_engine_kind(std::string_view name) noexcept;
+std::string_view to_string(engine_kind kind) noexcept;
+
+/// `kind`, unless it is `automatic` and OPENSOCKET_ENGINE names an engine. A malformed
+/// OPENSOCKET_ENGINE value is an error, not silently ignored.
+result<engine_kind> resolve_engine_kind(engine_kind kind) noexcept;
+
+/// Creates an engine. A forced kind that this build or this kernel cannot run fails with
+/// `error::engine_unavailable`; `automatic` falls back until one works.
+result<std::unique_ptr<engine>> make_engine(engine_kind kind);
+
+}  // namespace opensocket

@@ -1,0 +1,61 @@
+#pragma once
+/// \file readiness_engine.hpp
+/// The engine over any readiness poller. An operation first tries its syscall; only on EAGAIN
+/// does it park on the descriptor's slot, and the next readiness event for that slot retries it.
+/// Each slot carries a generation, so events for a detached (and reused) slot are dropped.
+
+#include <opensocket/engine.hpp>
+#include <opensocket/poller.hpp>
+
+#include <memory>
+#include <vector>
+
+namespace opensocket {
+
+class readiness_engine final : public engine {
+public:
+    explicit readiness_engine(std::unique_ptr<poller> p);
+    ~readiness_engine() override;
+
+    std::string_view name() const noexcept override { return poller_->name(); }
+    result<io_token> attach(native_handle fd) noexcept override;
+    void detach(io_token token) noexcept override;
+    bool start(io_op& op) noexcept override;
+    void cancel(io_op& op) noexcept override;
+    void poll(int64_t timeout_ns) override;
+    void wake() noexcept override { poller_->wake(); }
+
+private:
+    struct op_list {
+        io_op* head = nullptr;
+        io_op* tail = nullptr;
+        bool empty() const noexcept { return head == nullptr; }
+        void push(io_op* op) noexcept;
+        io_op* pop() noexcept;
+        bool remove(io_op* op) noexcept;
+    };
+    struct slot {
+        uint32_t generation = 1;
+        bool in_use = false;
+        // Readiness hints: false once a syscall said EAGAIN (or a read came up short), true again
+        // on the next event. Edge-triggered pollers report every new arrival, so skipping the
+        // syscall while the hint is false loses nothing.
+        bool readable = true;
+        bool writable = true;
+        native_handle fd = invalid_native_handle;
+        uint32_t next_free = 0;
+        op_list readers;
+        op_list writers;
+    };
+
+    slot* find(io_token t) noexcept;
+    void drive(slot& s, bool read_side) noexcept;
+    void update_interest(slot& s, io_token t) noexcept;
+
+    std::unique_ptr<poller> poller_;
+    std::vector<slot> slots_;
+    uint32_t free_head_ = 0;  // 1-based index into slots_, 0 = none
+    std::vector<poll_event> events_;
+};
+
+}  // namespace opensocket

@@ -1,0 +1,57 @@
+#include <opensocket/backends/engine_select.hpp>
+#include <opensocket/backends/epoll_poller.hpp>
+#include <opensocket/backends/readiness_engine.hpp>
+#include <opensocket/error.hpp>
+
+#include <cstdlib>
+
+namespace opensocket {
+
+result<engine_kind> parse_engine_kind(std::string_view name) noexcept {
+    if (name == "auto" || name == "automatic") return engine_kind::automatic;
+    if (name == "epoll") return engine_kind::epoll;
+    if (name == "uring" || name == "io_uring") return engine_kind::uring;
+    if (name == "select") return engine_kind::select;
+    if (name == "kqueue") return engine_kind::kqueue;
+    return fail(error::engine_unavailable);
+}
+
+std::string_view to_string(engine_kind kind) noexcept {
+    switch (kind) {
+        case engine_kind::automatic: return "auto";
+        case engine_kind::epoll: return "epoll";
+        case engine_kind::uring: return "uring";
+        case engine_kind::select: return "select";
+        case engine_kind::kqueue: return "kqueue";
+    }
+    return "?";
+}
+
+result<engine_kind> resolve_engine_kind(engine_kind kind) noexcept {
+    if (kind != engine_kind::automatic) return kind;
+    const char* env = std::getenv("OPENSOCKET_ENGINE");
+    if (env == nullptr || *env == '\0') return kind;
+    return parse_engine_kind(env);
+}
+
+result<std::unique_ptr<engine>> make_engine(engine_kind kind) {
+    auto resolved = resolve_engine_kind(kind);
+    if (!resolved) return fail(resolved.error());
+    switch (*resolved) {
+        case engine_kind::automatic:
+        case engine_kind::epoll:
+            try {
+                return std::unique_ptr<engine>(
+                    std::make_unique<readiness_engine>(std::make_unique<epoll_poller>()));
+            } catch (const std::system_error& e) {
+                return fail(e.code());
+            }
+        case engine_kind::uring:
+        case engine_kind::select:
+        case engine_kind::kqueue:
+            break;  // not in this build yet
+    }
+    return fail(error::engine_unavailable);
+}
+
+}  // namespace opensocket

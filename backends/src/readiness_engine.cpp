@@ -1,0 +1,162 @@
+#include "io_syscalls.hpp"
+
+#include <opensocket/backends/readiness_engine.hpp>
+#include <opensocket/error.hpp>
+
+#include <cerrno>
+
+namespace opensocket {
+
+void readiness_engine::op_list::push(io_op* op) noexcept {
+    op->next = nullptr;
+    if (tail != nullptr)
+        tail->next = op;
+    else
+        head = op;
+    tail = op;
+}
+
+io_op* readiness_engine::op_list::pop() noexcept {
+    io_op* op = head;
+    head = op->next;
+    if (head == nullptr) tail = nullptr;
+    op->next = nullptr;
+    return op;
+}
+
+bool readiness_engine::op_list::remove(io_op* op) noexcept {
+    io_op* prev = nullptr;
+    for (io_op* cur = head; cur != nullptr; prev = cur, cur = cur->next) {
+        if (cur != op) continue;
+        (prev != nullptr ? prev->next : head) = cur->next;
+        if (tail == cur) tail = prev;
+        cur->next = nullptr;
+        return true;
+    }
+    return false;
+}
+
+readiness_engine::readiness_engine(std::unique_ptr<poller> p)
+    : poller_(std::move(p)), events_(256) {}
+
+readiness_engine::~readiness_engine() = default;
+
+readiness_engine::slot* readiness_engine::find(io_token t) noexcept {
+    if (t.index >= slots_.size()) return nullptr;
+    slot& s = slots_[t.index];
+    return s.in_use && s.generation == t.generation ? &s : nullptr;
+}
+
+result<io_token> readiness_engine::attach(native_handle fd) noexcept {
+    uint32_t index;
+    if (free_head_ != 0) {
+        index = free_head_ - 1;
+        free_head_ = slots_[index].next_free;
+    } else {
+        try {
+            slots_.emplace_back();
+        } catch (const std::bad_alloc&) {
+            return fail(std::errc::not_enough_memory);
+        }
+        index = static_cast<uint32_t>(slots_.size() - 1);
+    }
+    slot& s = slots_[index];
+    io_token token{index, s.generation};
+    uint8_t initial = poller_->edge_triggered() ? (interest_read | interest_write) : interest_none;
+    if (auto r = poller_->add(fd, token.pack(), initial); !r) {
+        s.next_free = free_head_;
+        free_head_ = index + 1;
+        return fail(r.error());
+    }
+    s.in_use = true;
+    s.fd = fd;
+    s.readable = s.writable = true;
+    return token;
+}
+
+void readiness_engine::detach(io_token token) noexcept {
+    slot* s = find(token);
+    if (s == nullptr) return;
+    poller_->remove(s->fd);
+    ++s->generation;  // any event already fetched for the old token is now stale
+    s->in_use = false;
+    s->fd = invalid_native_handle;
+    for (op_list* list : {&s->readers, &s->writers}) {
+        while (!list->empty()) {
+            io_op* op = list->pop();
+            op->res = -ECANCELED;
+            op->complete();
+        }
+    }
+    s->next_free = free_head_;
+    free_head_ = token.index + 1;
+}
+
+bool readiness_engine::start(io_op& op) noexcept {
+    slot* s = find(op.token);
+    if (s == nullptr) {
+        op.res = -EBADF;
+        return true;
+    }
+    const bool read_side = detail::reads(op.kind);
+    op_list& list = read_side ? s->readers : s->writers;
+    bool& ready = read_side ? s->readable : s->writable;
+    if (list.empty() && (ready || op.kind == io_kind::connect)) {
+        bool short_io = false;
+        if (detail::perform_io(op, short_io)) {
+            if (short_io) ready = false;
+            return true;
+        }
+        ready = false;
+    }
+    list.push(&op);
+    if (!poller_->edge_triggered()) update_interest(*s, op.token);
+    return false;
+}
+
+void readiness_engine::cancel(io_op& op) noexcept {
+    slot* s = find(op.token);
+    if (s == nullptr) return;  // detached: detach() already completed it
+    op_list& list = detail::reads(op.kind) ? s->readers : s->writers;
+    if (!list.remove(&op)) return;
+    if (!poller_->edge_triggered()) update_interest(*s, op.token);
+    op.res = -ECANCELED;
+    op.complete();
+}
+
+void readiness_engine::drive(slot& s, bool read_side) noexcept {
+    op_list& list = read_side ? s.readers : s.writers;
+    bool& ready = read_side ? s.readable : s.writable;
+    ready = true;
+    while (!list.empty()) {
+        bool short_io = false;
+        if (!detail::perform_io(*list.head, short_io)) {
+            ready = false;
+            return;
+        }
+        if (short_io) ready = false;
+        list.pop()->complete();
+        if (!ready) return;
+    }
+}
+
+void readiness_engine::update_interest(slot& s, io_token t) noexcept {
+    uint8_t want = (s.readers.empty() ? 0 : interest_read) | (s.writers.empty() ? 0 : interest_write);
+    (void)poller_->update(s.fd, t.pack(), want);
+}
+
+void readiness_engine::poll(int64_t timeout_ns) {
+    auto n = poller_->wait(events_, timeout_ns);
+    if (!n) throw std::system_error(n.error(), "poller wait");
+    for (std::size_t i = 0; i < *n; ++i) {
+        const poll_event& ev = events_[i];
+        io_token t = io_token::unpack(ev.token);
+        slot* s = find(t);
+        if (s == nullptr) continue;  // stale: the descriptor was detached after the event
+        if (ev.readable || ev.error) drive(*s, true);
+        if (ev.writable || ev.error) drive(*s, false);
+        if (!poller_->edge_triggered()) update_interest(*s, t);
+    }
+}
+
+}  // namespace opensocket

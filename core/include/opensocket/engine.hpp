@@ -1,0 +1,84 @@
+#pragma once
+/// \file engine.hpp
+/// The engine interface: what the coroutine layer asks of an I/O mechanism. The readiness engine
+/// (over epoll, kqueue or select) and the io_uring engine implement it. One engine per executor;
+/// every member except `wake()` is called on that executor's thread only.
+
+#include <opensocket/operation.hpp>
+#include <opensocket/result.hpp>
+#include <opensocket/socket_handle.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+#include <sys/socket.h>
+
+namespace opensocket {
+
+/// Identifies an attached descriptor inside one engine: slot index + generation, so that an
+/// event for a descriptor that was detached (and whose slot was reused) is recognised and dropped.
+struct io_token {
+    uint32_t index = 0;
+    uint32_t generation = 0;
+    uint64_t pack() const noexcept { return (uint64_t{generation} << 32) | index; }
+    static io_token unpack(uint64_t v) noexcept {
+        return {static_cast<uint32_t>(v), static_cast<uint32_t>(v >> 32)};
+    }
+};
+
+enum class io_kind : uint8_t {
+    accept,      ///< `res` = the new descriptor; `addr`/`addrlen` receive the peer
+    connect,     ///< `addr`/`addrlen` hold the target; `res` = 0
+    recv,        ///< `res` = bytes read (0 = EOF)
+    recv_exact,  ///< reads until `len` bytes or EOF; `res` = bytes read
+    send,        ///< `res` = bytes written
+    send_all,    ///< writes all `len` bytes; `res` = `len`
+};
+
+/// An I/O operation in the awaiting frame. `res` >= 0 is the result, < 0 is `-errno`.
+/// `done` counts bytes already moved by the *_exact/_all kinds (valid after any completion).
+struct io_op : op_base {
+    io_kind kind = io_kind::recv;
+    bool started = false;  ///< connect: the connect(2) call was issued
+    io_token token{};
+    native_handle fd = invalid_native_handle;
+    std::byte* buf = nullptr;
+    std::size_t len = 0;
+    std::size_t done = 0;
+    sockaddr* addr = nullptr;
+    socklen_t* addrlen = nullptr;
+    int64_t res = 0;
+    io_op* next = nullptr;  ///< engine-private link while parked
+};
+
+/// The I/O mechanism behind one executor.
+class engine {
+public:
+    virtual ~engine() = default;
+
+    /// Short name: "epoll", "uring", "select", "kqueue".
+    virtual std::string_view name() const noexcept = 0;
+
+    /// Starts watching `fd` (already non-blocking). The caller keeps ownership of the descriptor.
+    virtual result<io_token> attach(native_handle fd) noexcept = 0;
+
+    /// Stops watching; every pending op on the token completes with ECANCELED. Call before close.
+    virtual void detach(io_token token) noexcept = 0;
+
+    /// Starts `op` (its `ex` is set). Returns true if it completed inline (then `complete()` is
+    /// NOT called); false if pending, in which case `op.complete()` will be called exactly once.
+    virtual bool start(io_op& op) noexcept = 0;
+
+    /// Requests that the pending `op` end early; it then completes with ECANCELED (or its real
+    /// result, if that arrived first).
+    virtual void cancel(io_op& op) noexcept = 0;
+
+    /// Waits up to `timeout_ns` (-1 = no limit, 0 = just poll) for I/O and completes the ops that
+    /// are ready. Returns early when `wake()` is called.
+    virtual void poll(int64_t timeout_ns) = 0;
+
+    /// Any thread: makes a blocked or the next `poll` return promptly.
+    virtual void wake() noexcept = 0;
+};
+
+}  // namespace opensocket

@@ -1,0 +1,83 @@
+#pragma once
+/// \file io_object.hpp
+/// The shared machinery of socket types: a descriptor lazily attached to the engine of the
+/// executor that first uses it, and the allocation-free awaitable for one engine operation.
+
+#include <opensocket/error.hpp>
+#include <opensocket/executor.hpp>
+#include <opensocket/socket_handle.hpp>
+#include <opensocket/task.hpp>
+
+#include <cerrno>
+#include <span>
+
+namespace opensocket::detail {
+
+/// A socket descriptor plus its registration. Not thread-safe: after the first operation it
+/// belongs to that operation's executor. Before that it may be moved to any thread.
+class io_object {
+public:
+    io_object() noexcept = default;
+    explicit io_object(socket_handle h) noexcept : fd_(std::move(h)) {}
+    io_object(io_object&& o) noexcept;
+    io_object& operator=(io_object&& o) noexcept;
+    ~io_object() { close(); }
+
+    /// Attaches to the current executor on first use; fails with `not_on_executor` when called
+    /// from a thread that is not (or not the owning) executor.
+    result<void> ensure_attached() noexcept;
+    /// Detaches (pending ops complete with `operation_canceled`) and closes the descriptor.
+    void close() noexcept;
+
+    bool is_open() const noexcept { return fd_.valid(); }
+    const socket_handle& handle() const noexcept { return fd_; }
+    executor* owner() const noexcept { return ex_; }
+    io_token token() const noexcept { return token_; }
+
+private:
+    socket_handle fd_;
+    executor* ex_ = nullptr;
+    io_token token_{};
+};
+
+/// Awaitable for one engine operation; lives in the awaiting frame (no allocation). Its
+/// `await_resume` yields the raw `io_op` result; the socket types map it to typed results.
+class io_awaiter_base {
+public:
+    io_awaiter_base(io_object& obj, io_kind kind, std::byte* buf, std::size_t len) noexcept
+        : obj_(obj) {
+        op_.kind = kind;
+        op_.buf = buf;
+        op_.len = len;
+    }
+    bool await_ready() const noexcept { return false; }
+    template <class Promise>
+    bool await_suspend(std::coroutine_handle<Promise> h) noexcept {
+        return suspend(h, token_of(h));
+    }
+
+protected:
+    bool suspend(std::coroutine_handle<> h, const std::stop_token& token) noexcept;
+    /// After resumption: the error, if any (ECANCELED maps to operation_canceled).
+    std::error_code finish() noexcept;
+
+    io_object& obj_;
+    io_op op_;
+    std::error_code early_;
+};
+
+/// Byte-count result: read_some, write_some, write_all.
+class bytes_awaiter : public io_awaiter_base {
+public:
+    using io_awaiter_base::io_awaiter_base;
+    result<std::size_t> await_resume() noexcept;
+};
+
+/// read_exact: fails with `error::unexpected_eof` if the peer closes early.
+class exact_awaiter : public io_awaiter_base {
+public:
+    using io_awaiter_base::io_awaiter_base;
+    result<std::size_t> await_resume() noexcept;
+};
+
+}  // namespace opensocket::detail

@@ -1,0 +1,43 @@
+#include <opensocket/log.hpp>
+#include <opensocket/runtime.hpp>
+
+#include <pthread.h>
+#include <sched.h>
+
+namespace opensocket {
+
+runtime::runtime(runtime_options opts) {
+    unsigned n = opts.threads != 0 ? opts.threads : std::max(1u, std::thread::hardware_concurrency());
+    for (unsigned i = 0; i < n; ++i) {
+        auto io = make_engine(opts.engine);
+        if (!io) throw std::system_error(io.error(), "runtime: cannot create I/O engine");
+        executors_.push_back(std::make_unique<executor>(std::move(*io), i));
+    }
+    log(log_level::debug, "runtime: {} executors on the {} engine", n, engine_name());
+    unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+    for (unsigned i = 0; i < n; ++i) {
+        threads_.emplace_back([ex = executors_[i].get()] { ex->run(); });
+        if (opts.pin_threads) {
+            cpu_set_t set;
+            CPU_ZERO(&set);
+            CPU_SET(i % cores, &set);
+            pthread_setaffinity_np(threads_.back().native_handle(), sizeof set, &set);
+        }
+    }
+}
+
+runtime::~runtime() {
+    stop();
+    join();
+}
+
+void runtime::stop() noexcept {
+    for (auto& ex : executors_) ex->request_stop();
+}
+
+void runtime::join() {
+    for (auto& t : threads_)
+        if (t.joinable()) t.join();
+}
+
+}  // namespace opensocket
