@@ -87,9 +87,8 @@ result<std::size_t> epoll_poller::wait(std::span<poll_event> out, int64_t timeou
     for (int i = 0; i < n; ++i) {
         const epoll_event& ev = raw_[static_cast<std::size_t>(i)];
         if (ev.data.u64 == wake_token) {
-            uint64_t drained;
-            while (::read(wakefd_, &drained, sizeof drained) > 0) {
-            }
+            uint64_t wakes;  // one read returns and resets the whole counter (eventfd(2))
+            [[maybe_unused]] auto r = ::read(wakefd_, &wakes, sizeof wakes);
             continue;
         }
         poll_event& pe = out[count++];
@@ -97,6 +96,7 @@ result<std::size_t> epoll_poller::wait(std::span<poll_event> out, int64_t timeou
         pe.readable = (ev.events & (EPOLLIN | EPOLLRDHUP | EPOLLPRI)) != 0;
         pe.writable = (ev.events & EPOLLOUT) != 0;
         pe.error = (ev.events & (EPOLLERR | EPOLLHUP)) != 0;
+        pe.read_closed = (ev.events & (EPOLLRDHUP | EPOLLHUP)) != 0;
     }
     return count;
 }

@@ -71,6 +71,7 @@ result<io_token> readiness_engine::attach(native_handle fd) noexcept {
     s.in_use = true;
     s.fd = fd;
     s.readable = s.writable = true;
+    s.read_closed = false;
     return token;
 }
 
@@ -104,10 +105,10 @@ bool readiness_engine::start(io_op& op) noexcept {
     if (list.empty() && (ready || op.kind == io_kind::connect)) {
         bool short_io = false;
         if (detail::perform_io(op, short_io)) {
-            if (short_io) ready = false;
+            if (short_io) ready = read_side && s->read_closed;
             return true;
         }
-        ready = false;
+        ready = read_side && s->read_closed;
     }
     list.push(&op);
     if (!poller_->edge_triggered()) update_interest(*s, op.token);
@@ -127,14 +128,15 @@ void readiness_engine::cancel(io_op& op) noexcept {
 void readiness_engine::drive(slot& s, bool read_side) noexcept {
     op_list& list = read_side ? s.readers : s.writers;
     bool& ready = read_side ? s.readable : s.writable;
+    const bool sticky = read_side && s.read_closed;
     ready = true;
     while (!list.empty()) {
         bool short_io = false;
         if (!detail::perform_io(*list.head, short_io)) {
-            ready = false;
+            ready = sticky;
             return;
         }
-        if (short_io) ready = false;
+        if (short_io) ready = sticky;
         list.pop()->complete();
         if (!ready) return;
     }
@@ -153,6 +155,7 @@ void readiness_engine::poll(int64_t timeout_ns) {
         io_token t = io_token::unpack(ev.token);
         slot* s = find(t);
         if (s == nullptr) continue;  // stale: the descriptor was detached after the event
+        if (ev.read_closed) s->read_closed = true;
         if (ev.readable || ev.error) drive(*s, true);
         if (ev.writable || ev.error) drive(*s, false);
         if (!poller_->edge_triggered()) update_interest(*s, t);

@@ -20,7 +20,7 @@ result<uint16_t> parse_port(std::string_view s) noexcept {
 
 // inet_pton wants a NUL-terminated string; addresses are short, so copy to the stack.
 bool copy_z(std::string_view s, char (&out)[64]) noexcept {
-    if (s.empty() || s.size() >= sizeof out) return false;
+    if (s.empty() || s.size() >= sizeof out || s.find('\0') != std::string_view::npos) return false;
     std::memcpy(out, s.data(), s.size());
     out[s.size()] = '\0';
     return true;

@@ -6,6 +6,7 @@ namespace opensocket {
 namespace {
 
 thread_local executor* current_executor = nullptr;
+std::atomic<uint64_t> next_executor_id{1};
 
 // How many coroutines run before the loop polls for I/O again: keeps I/O fair without a
 // syscall per resume.
@@ -18,15 +19,19 @@ struct function_node : detail::remote_node {
 }  // namespace
 
 executor::executor(std::unique_ptr<engine> io, unsigned index)
-    : engine_(std::move(io)), index_(index) {}
+    : engine_(std::move(io)), index_(index), id_(next_executor_id.fetch_add(1)) {}
 
 executor::~executor() {
-    // Run anything still posted so that cross-thread nodes are not leaked.
-    for (auto* n = remote_.take_all(); n != nullptr;) {
-        auto* next = n->next;
-        n->run(n);
-        n = next;
+    // Work posted after the loop exited (a late spawn_on, a cancellation) still runs, as this
+    // executor's: with the stop token fired, such tasks fail fast and finish here.
+    executor* saved = current_executor;
+    current_executor = this;
+    stop_.request_stop();
+    for (int round = 0; round < 1000 && (!remote_.empty() || !ready_.empty()); ++round) {
+        drain_remote();
+        while (!ready_.empty()) ready_.pop().resume();
     }
+    current_executor = saved;
 }
 
 executor* executor::current() noexcept { return current_executor; }

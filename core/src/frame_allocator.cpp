@@ -14,6 +14,7 @@
 namespace opensocket::detail {
 namespace {
 
+#ifndef OPENSOCKET_PLAIN_FRAMES
 constexpr std::size_t granule = 64;
 constexpr std::size_t classes = 32;       // up to 2 KiB
 constexpr std::size_t max_cached = 4096;  // per class and thread; the rest goes back to malloc
@@ -36,7 +37,6 @@ struct frame_cache {
     }
 };
 
-#ifndef OPENSOCKET_PLAIN_FRAMES
 thread_local frame_cache cache;
 #endif
 

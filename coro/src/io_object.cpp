@@ -3,13 +3,22 @@
 namespace opensocket::detail {
 
 io_object::io_object(io_object&& o) noexcept
-    : fd_(std::move(o.fd_)), ex_(std::exchange(o.ex_, nullptr)), token_(o.token_) {}
+    : fd_(std::move(o.fd_)),
+      ex_(std::exchange(o.ex_, nullptr)),
+      ex_id_(std::exchange(o.ex_id_, 0)),
+      token_(o.token_) {}
+
+bool io_object::owned_by_current() const noexcept {
+    executor* cur = executor::current();
+    return cur != nullptr && cur == ex_ && cur->id() == ex_id_;
+}
 
 io_object& io_object::operator=(io_object&& o) noexcept {
     if (this != &o) {
         close();
         fd_ = std::move(o.fd_);
         ex_ = std::exchange(o.ex_, nullptr);
+        ex_id_ = std::exchange(o.ex_id_, 0);
         token_ = o.token_;
     }
     return *this;
@@ -18,7 +27,7 @@ io_object& io_object::operator=(io_object&& o) noexcept {
 result<void> io_object::ensure_attached() noexcept {
     executor* cur = executor::current();
     if (ex_ != nullptr) {
-        if (cur != ex_) return fail(error::not_on_executor);
+        if (!owned_by_current()) return fail(error::not_on_executor);
         return {};
     }
     if (cur == nullptr) return fail(error::not_on_executor);
@@ -26,6 +35,7 @@ result<void> io_object::ensure_attached() noexcept {
     auto t = cur->io().attach(fd_.get());
     if (!t) return fail(t.error());
     ex_ = cur;
+    ex_id_ = cur->id();
     token_ = *t;
     return {};
 }
@@ -33,7 +43,7 @@ result<void> io_object::ensure_attached() noexcept {
 void io_object::close() noexcept {
     // Detaching touches the engine, which belongs to the owner's thread. Closing from another
     // thread (misuse) still closes the descriptor; the engine drops the stale slot's events.
-    if (ex_ != nullptr && executor::current() == ex_) ex_->io().detach(token_);
+    if (ex_ != nullptr && owned_by_current()) ex_->io().detach(token_);
     ex_ = nullptr;
     fd_.reset();
 }

@@ -39,3 +39,32 @@ inline std::string engine_under_test() {
 }
 
 }  // namespace opensocket::testing
+
+#include <opensocket/when_all.hpp>
+
+namespace opensocket::testing {
+
+/// A connected pair over loopback: `client` connected to `server` (accepted).
+struct stream_pair {
+    tcp_stream client;
+    tcp_stream server;
+};
+
+/// Connects a pair on the current executor (IPv4 loopback, or IPv6 with `v6`).
+inline task<result<stream_pair>> connected_pair(bool v6 = false) {
+    auto l = tcp_listener::bind(v6 ? socket_address::loopback_v6(0) : socket_address::loopback_v4(0));
+    if (!l) co_return fail(l.error());
+    auto addr = l->local_address();
+    if (!addr) co_return fail(addr.error());
+    auto [c, s] = co_await when_all(tcp_stream::connect(*addr), l->accept());
+    if (!c) co_return fail(c.error());
+    if (!s) co_return fail(s.error());
+    co_return stream_pair{std::move(*c), std::move(*s)};
+}
+
+/// Byte `i` of a deterministic test pattern (detects loss, duplication and reordering).
+inline std::byte pattern_byte(std::size_t i) noexcept {
+    return static_cast<std::byte>((i * 131 + (i >> 8) * 7 + 1) & 0xff);
+}
+
+}  // namespace opensocket::testing

@@ -33,6 +33,9 @@ public:
 
     engine& io() noexcept { return *engine_; }
     unsigned index() const noexcept { return index_; }  ///< any thread
+    /// Unique for the process lifetime (an executor at a reused address gets a new id), so a
+    /// socket can tell its own executor from a later one at the same address.
+    uint64_t id() const noexcept { return id_; }
 
     /// Runs the loop on the calling thread until `request_stop()` was called and every task
     /// counted by `task_started` has finished.
@@ -73,6 +76,7 @@ private:
 
     std::unique_ptr<engine> engine_;
     unsigned index_;
+    uint64_t id_;
     detail::ring_queue<std::coroutine_handle<>> ready_;
     timer_queue timers_;
     clock::time_point now_ = clock::now();

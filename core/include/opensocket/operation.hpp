@@ -27,7 +27,9 @@ class executor;
 class op_base : protected detail::remote_node {
 public:
     op_base() noexcept = default;
-    op_base(const op_base&) = delete;
+    /// Moving is allowed only before the operation starts (awaitables are passed by value to
+    /// combinators such as `with_timeout`); nothing of the source's state carries over.
+    op_base(op_base&&) noexcept : detail::remote_node() {}
     op_base& operator=(const op_base&) = delete;
 
     executor* ex = nullptr;

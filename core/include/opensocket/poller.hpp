@@ -16,12 +16,14 @@ namespace opensocket {
 /// Interest bits.
 enum interest : uint8_t { interest_none = 0, interest_read = 1, interest_write = 2 };
 
-/// One readiness event. `error` covers hang-up and socket errors (retry both directions).
+/// One readiness event. `error` covers socket errors (retry both directions); `read_closed`
+/// says the peer's FIN (or a hang-up) arrived, so reads will never block again.
 struct poll_event {
     uint64_t token = 0;
     bool readable = false;
     bool writable = false;
     bool error = false;
+    bool read_closed = false;
 };
 
 /// A readiness mechanism. Every member except `wake()` is single-threaded (the owner's thread).

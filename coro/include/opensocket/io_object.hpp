@@ -37,7 +37,9 @@ public:
 private:
     socket_handle fd_;
     executor* ex_ = nullptr;
+    uint64_t ex_id_ = 0;
     io_token token_{};
+    bool owned_by_current() const noexcept;
 };
 
 /// Awaitable for one engine operation; lives in the awaiting frame (no allocation). Its

@@ -184,7 +184,9 @@ inline task<void> promise<void>::get_return_object() noexcept {
 }  // namespace detail
 
 /// Awaitable: the calling task's stop token (`auto tok = co_await get_stop_token();`).
+/// (It has a constructor on purpose: g++ 12 destroys a temporary *aggregate* awaiter twice.)
 struct get_stop_token {
+    get_stop_token() noexcept {}
     std::stop_token token;
     bool await_ready() const noexcept { return false; }
     template <class Promise>

@@ -59,30 +59,50 @@ struct join_counter {
     }
 };
 
+
+template <class... Ts>
+struct all_awaiter {
+    std::tuple<task<Ts>&...> kids;
+    join_counter counter;
+    bool await_ready() const noexcept { return sizeof...(Ts) == 0; }
+    template <class Promise>
+    bool await_suspend(std::coroutine_handle<Promise> h) {
+        std::array<promise_base*, sizeof...(Ts)> ps;
+        std::array<std::coroutine_handle<>, sizeof...(Ts)> hs;
+        std::size_t i = 0;
+        std::apply([&](auto&... k) { ((ps[i] = &k.handle().promise(), hs[i] = k.handle(), ++i), ...); },
+                   kids);
+        return counter.start(h, ps, hs);
+    }
+    void await_resume() const noexcept {}
+};
+
+template <class T>
+struct all_vector_awaiter {
+    std::vector<task<T>>& kids;
+    join_counter counter;
+    bool await_ready() const noexcept { return kids.empty(); }
+    template <class Promise>
+    bool await_suspend(std::coroutine_handle<Promise> h) {
+        std::vector<promise_base*> ps;
+        std::vector<std::coroutine_handle<>> hs;
+        for (auto& k : kids) {
+            ps.push_back(&k.handle().promise());
+            hs.push_back(k.handle());
+        }
+        return counter.start(h, ps, hs);
+    }
+    void await_resume() const noexcept {}
+};
+
 }  // namespace detail
 
 /// Awaits every task; the result is a tuple with `std::monostate` for `task<void>` children.
 template <class... Ts>
 task<std::tuple<detail::non_void_t<Ts>...>> when_all(task<Ts>... children) {
-    struct awaiter {
-        std::tuple<task<Ts>&...> kids;
-        detail::join_counter counter;
-        bool await_ready() const noexcept { return sizeof...(Ts) == 0; }
-        template <class Promise>
-        bool await_suspend(std::coroutine_handle<Promise> h) {
-            std::array<detail::promise_base*, sizeof...(Ts)> ps;
-            std::array<std::coroutine_handle<>, sizeof...(Ts)> hs;
-            std::size_t i = 0;
-            std::apply(
-                [&](auto&... k) {
-                    ((ps[i] = &k.handle().promise(), hs[i] = k.handle(), ++i), ...);
-                },
-                kids);
-            return counter.start(h, ps, hs);
-        }
-        void await_resume() const noexcept {}
-    };
-    co_await awaiter{std::tie(children...), {}};
+    // Named, not a temporary: g++ 12 destroys a temporary aggregate awaiter twice.
+    detail::all_awaiter<Ts...> awaiter{std::tie(children...), {}};
+    co_await awaiter;
     co_return std::tuple<detail::non_void_t<Ts>...>{
         detail::take_non_void(children.handle().promise())...};
 }
@@ -91,23 +111,8 @@ task<std::tuple<detail::non_void_t<Ts>...>> when_all(task<Ts>... children) {
 template <class T>
 auto when_all(std::vector<task<T>> children)
     -> task<std::conditional_t<std::is_void_v<T>, void, std::vector<detail::non_void_t<T>>>> {
-    struct awaiter {
-        std::vector<task<T>>& kids;
-        detail::join_counter counter;
-        bool await_ready() const noexcept { return kids.empty(); }
-        template <class Promise>
-        bool await_suspend(std::coroutine_handle<Promise> h) {
-            std::vector<detail::promise_base*> ps;
-            std::vector<std::coroutine_handle<>> hs;
-            for (auto& k : kids) {
-                ps.push_back(&k.handle().promise());
-                hs.push_back(k.handle());
-            }
-            return counter.start(h, ps, hs);
-        }
-        void await_resume() const noexcept {}
-    };
-    co_await awaiter{children, {}};
+    detail::all_vector_awaiter<T> awaiter{children, {}};
+    co_await awaiter;
     if constexpr (std::is_void_v<T>) {
         for (auto& k : children) k.handle().promise().take();
     } else {

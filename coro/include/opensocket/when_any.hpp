@@ -7,6 +7,7 @@
 #include <opensocket/task.hpp>
 #include <opensocket/when_all.hpp>
 
+#include <array>
 #include <atomic>
 #include <optional>
 #include <utility>
@@ -62,6 +63,51 @@ struct any_state {
     }
 };
 
+
+template <class... Ts>
+struct any_awaiter {
+    std::tuple<task<Ts>&...> kids;
+    any_state state;
+    std::array<any_state::child_ctx, sizeof...(Ts)> ctxs{};
+    bool await_ready() const noexcept { return false; }
+    template <class Promise>
+    bool await_suspend(std::coroutine_handle<Promise> h) {
+        std::array<promise_base*, sizeof...(Ts)> ps;
+        std::array<std::coroutine_handle<>, sizeof...(Ts)> hs;
+        std::size_t i = 0;
+        std::apply([&](auto&... k) { ((ps[i] = &k.handle().promise(), hs[i] = k.handle(), ++i), ...); },
+                   kids);
+        return state.start(h, ps, hs, ctxs);
+    }
+    std::size_t await_resume() noexcept {
+        state.link.reset();
+        return state.winner;
+    }
+};
+
+template <class T>
+struct any_vector_awaiter {
+    std::vector<task<T>>& kids;
+    any_state state;
+    std::vector<any_state::child_ctx> ctxs;
+    bool await_ready() const noexcept { return kids.empty(); }
+    template <class Promise>
+    bool await_suspend(std::coroutine_handle<Promise> h) {
+        std::vector<promise_base*> ps;
+        std::vector<std::coroutine_handle<>> hs;
+        for (auto& k : kids) {
+            ps.push_back(&k.handle().promise());
+            hs.push_back(k.handle());
+        }
+        ctxs.resize(kids.size());
+        return state.start(h, ps, hs, ctxs);
+    }
+    std::size_t await_resume() noexcept {
+        state.link.reset();
+        return state.winner;
+    }
+};
+
 }  // namespace detail
 
 /// The first task to finish wins. Returns a variant whose `index()` is the winner's position
@@ -71,29 +117,9 @@ template <class... Ts>
     requires(sizeof...(Ts) > 0)
 task<std::variant<detail::non_void_t<Ts>...>> when_any(task<Ts>... children) {
     using result_t = std::variant<detail::non_void_t<Ts>...>;
-    struct awaiter {
-        std::tuple<task<Ts>&...> kids;
-        detail::any_state state;
-        std::array<detail::any_state::child_ctx, sizeof...(Ts)> ctxs{};
-        bool await_ready() const noexcept { return false; }
-        template <class Promise>
-        bool await_suspend(std::coroutine_handle<Promise> h) {
-            std::array<detail::promise_base*, sizeof...(Ts)> ps;
-            std::array<std::coroutine_handle<>, sizeof...(Ts)> hs;
-            std::size_t i = 0;
-            std::apply(
-                [&](auto&... k) {
-                    ((ps[i] = &k.handle().promise(), hs[i] = k.handle(), ++i), ...);
-                },
-                kids);
-            return state.start(h, ps, hs, ctxs);
-        }
-        std::size_t await_resume() noexcept {
-            state.link.reset();
-            return state.winner;
-        }
-    };
-    std::size_t winner = co_await awaiter{std::tie(children...), {}};
+    // Named, not a temporary: g++ 12 destroys a temporary aggregate awaiter twice.
+    detail::any_awaiter<Ts...> awaiter{std::tie(children...), {}, {}};
+    std::size_t winner = co_await awaiter;
     std::optional<result_t> out;
     auto pick = [&]<std::size_t... I>(std::index_sequence<I...>) {
         ((I == winner ? (void)out.emplace(std::in_place_index<I>,
@@ -115,29 +141,9 @@ struct when_any_result {
 /// The first task of the vector to finish wins; the rest are cancelled and awaited.
 template <class T>
 task<when_any_result<T>> when_any(std::vector<task<T>> children) {
-    struct awaiter {
-        std::vector<task<T>>& kids;
-        detail::any_state state;
-        std::vector<detail::any_state::child_ctx> ctxs;
-        bool await_ready() const noexcept { return kids.empty(); }
-        template <class Promise>
-        bool await_suspend(std::coroutine_handle<Promise> h) {
-            std::vector<detail::promise_base*> ps;
-            std::vector<std::coroutine_handle<>> hs;
-            for (auto& k : kids) {
-                ps.push_back(&k.handle().promise());
-                hs.push_back(k.handle());
-            }
-            ctxs.resize(kids.size());
-            return state.start(h, ps, hs, ctxs);
-        }
-        std::size_t await_resume() noexcept {
-            state.link.reset();
-            return state.winner;
-        }
-    };
     if (children.empty()) throw std::invalid_argument("when_any of no tasks");
-    std::size_t winner = co_await awaiter{children, {}, {}};
+    detail::any_vector_awaiter<T> awaiter{children, {}, {}};
+    std::size_t winner = co_await awaiter;
     co_return when_any_result<T>{winner, detail::take_non_void(children[winner].handle().promise())};
 }
 

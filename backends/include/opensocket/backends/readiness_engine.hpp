@@ -42,6 +42,8 @@ private:
         // syscall while the hint is false loses nothing.
         bool readable = true;
         bool writable = true;
+        // The peer's FIN was reported: the edge will not come again, so reads always try.
+        bool read_closed = false;
         native_handle fd = invalid_native_handle;
         uint32_t next_free = 0;
         op_list readers;
