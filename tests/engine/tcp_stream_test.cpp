@@ -165,7 +165,7 @@ task<std::error_code> write_to_reset_peer() {
     for (int i = 0; i < 1000; ++i) {
         auto r = co_await pair->client.write_all(chunk);
         if (!r) co_return r.error();
-        co_await sleep_for(1ms);
+        (void)co_await sleep_for(1ms);
     }
     co_return std::error_code{};
 }
