@@ -8,6 +8,7 @@
 
 #include <benchmark/benchmark.h>
 
+#include <chrono>
 #include <cstddef>
 
 namespace opensocket::bench {
@@ -29,7 +30,8 @@ task<> hop_loop(benchmark::State& state, runtime& rt, std::size_t& misplaced) {
     }
 }
 
-void bm_cross_executor_hop(benchmark::State& state, placement where) {
+void bm_cross_executor_hop(benchmark::State& state, placement where,
+                           std::chrono::nanoseconds spin = {}) {
     auto cpus = placement_cpus(where);
     if (!cpus) {
         state.SkipWithError("not enough CPUs for this placement");
@@ -37,6 +39,7 @@ void bm_cross_executor_hop(benchmark::State& state, placement where) {
     }
     runtime_options opts;
     opts.threads = 2;
+    opts.spin_before_sleep = spin;
     runtime rt(opts);
     bool home_pinned = false;
     bool away_pinned = false;
@@ -59,6 +62,11 @@ BENCHMARK_CAPTURE(bm_cross_executor_hop, same_cpu, placement::same_cpu)
     ->UseRealTime();
 BENCHMARK_CAPTURE(bm_cross_executor_hop, two_cpus, placement::two_cpus)
     ->Name("BM_cross_executor_hop/opensocket/two_cpus")
+    ->UseRealTime();
+// Latency mode: executors spin up to 50 us for cross-thread work before sleeping.
+BENCHMARK_CAPTURE(bm_cross_executor_hop, two_cpus_spin, placement::two_cpus,
+                  std::chrono::microseconds(50))
+    ->Name("BM_cross_executor_hop/opensocket/two_cpus_spin50us")
     ->UseRealTime();
 
 }  // namespace

@@ -87,6 +87,19 @@ int64_t executor::poll_timeout() const noexcept {
     return std::max<int64_t>(0, std::chrono::duration_cast<std::chrono::nanoseconds>(left).count());
 }
 
+bool executor::spin_for_remote() const noexcept {
+    auto until = clock::now() + std::chrono::nanoseconds(spin_ns_);
+    do {
+        for (int i = 0; i < 64; ++i) {
+            if (!remote_.empty()) return true;
+#if defined(__x86_64__) || defined(__i386__)
+            __builtin_ia32_pause();
+#endif
+        }
+    } while (clock::now() < until);
+    return false;
+}
+
 void executor::loop(const std::atomic<bool>* done) {
     executor* saved = current_executor;
     current_executor = this;
@@ -99,6 +112,7 @@ void executor::loop(const std::atomic<bool>* done) {
                             : (stop_requested() && live_tasks() == 0))
             break;
         int64_t timeout = poll_timeout();
+        if (timeout != 0 && spin_ns_ > 0 && spin_for_remote()) timeout = 0;
         if (timeout != 0) {
             sleeping_.store(true, std::memory_order_seq_cst);
             if (!remote_.empty()) timeout = 0;

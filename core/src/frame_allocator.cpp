@@ -1,76 +1,62 @@
 #include <opensocket/detail/frame_allocator.hpp>
 
-#include <array>
 #include <new>
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define OPENSOCKET_PLAIN_FRAMES 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#define OPENSOCKET_PLAIN_FRAMES 1
-#endif
-#endif
-
 namespace opensocket::detail {
-namespace {
 
 #ifndef OPENSOCKET_PLAIN_FRAMES
-constexpr std::size_t granule = 64;
-constexpr std::size_t classes = 32;       // up to 2 KiB
-constexpr std::size_t max_cached = 4096;  // per class and thread; the rest goes back to malloc
 
-struct free_block {
-    free_block* next;
-};
+constinit thread_local frame_cache tls_frame_cache{};
 
-struct frame_cache {
-    std::array<free_block*, classes> heads{};
-    std::array<std::size_t, classes> counts{};
-    ~frame_cache() {
-        for (auto* head : heads) {
-            while (head != nullptr) {
-                free_block* next = head->next;
-                ::operator delete(head);
-                head = next;
+namespace {
+
+// Frees the thread's cached frames when the thread exits. Only the slow path touches it, so the
+// fast path never pays for its TLS guard.
+struct frame_reaper {
+    bool armed = false;
+    ~frame_reaper() {
+        frame_cache& c = tls_frame_cache;
+        for (std::size_t i = 0; i < frame_classes; ++i) {
+            while (free_frame* b = c.heads[i]) {
+                c.heads[i] = b->next;
+                ::operator delete(b);
             }
+            c.counts[i] = 0;
         }
+        c.reaper_armed = false;  // frames freed later in this thread's exit go back to malloc
     }
 };
-
-thread_local frame_cache cache;
-#endif
+thread_local frame_reaper reaper;
 
 }  // namespace
 
-void* frame_alloc(std::size_t size) {
-#ifndef OPENSOCKET_PLAIN_FRAMES
-    std::size_t cls = (size + granule - 1) / granule;
-    if (cls < classes) {
-        if (free_block* b = cache.heads[cls]) {
-            cache.heads[cls] = b->next;
-            --cache.counts[cls];
-            return b;
-        }
-        return ::operator new(cls * granule);
-    }
-#endif
+void* frame_alloc_slow(std::size_t size) {
+    std::size_t cls = (size + frame_granule - 1) / frame_granule;
+    if (cls < frame_classes) return ::operator new(cls * frame_granule);  // rounded: reusable
     return ::operator new(size);
 }
 
-void frame_free(void* p, std::size_t size) noexcept {
-#ifndef OPENSOCKET_PLAIN_FRAMES
-    std::size_t cls = (size + granule - 1) / granule;
-    if (cls < classes && cache.counts[cls] < max_cached) {
-        auto* b = static_cast<free_block*>(p);
-        b->next = cache.heads[cls];
-        cache.heads[cls] = b;
-        ++cache.counts[cls];
+void frame_free_slow(void* p, std::size_t size) noexcept {
+    std::size_t cls = (size + frame_granule - 1) / frame_granule;
+    frame_cache& c = tls_frame_cache;
+    // The thread's first cacheable free registers the reaper; from then on the fast path caches.
+    if (cls < frame_classes && !c.reaper_armed) {
+        reaper.armed = true;
+        c.reaper_armed = true;
+        auto* b = static_cast<free_frame*>(p);
+        b->next = c.heads[cls];
+        c.heads[cls] = b;
+        ++c.counts[cls];
         return;
     }
-#else
-    (void)size;
-#endif
     ::operator delete(p);
 }
+
+#else
+
+void* frame_alloc_slow(std::size_t size) { return ::operator new(size); }
+void frame_free_slow(void* p, std::size_t) noexcept { ::operator delete(p); }
+
+#endif
 
 }  // namespace opensocket::detail

@@ -12,6 +12,7 @@ runtime::runtime(runtime_options opts) {
         auto io = make_engine(opts.engine);
         if (!io) throw std::system_error(io.error(), "runtime: cannot create I/O engine");
         executors_.push_back(std::make_unique<executor>(std::move(*io), i));
+        executors_.back()->set_spin_before_sleep(opts.spin_before_sleep);
     }
     log(log_level::debug, "runtime: {} executors on the {} engine", n, engine_name());
     unsigned cores = std::max(1u, std::thread::hardware_concurrency());

@@ -24,7 +24,7 @@ std::coroutine_handle<> root_finished(void* ctx, std::coroutine_handle<> self,
 }
 
 void start_root(executor& ex, std::coroutine_handle<task<>::promise_type> h) {
-    h.promise().inherit_stop_token(ex.stop_token());
+    h.promise().default_stop_token(ex.stop_token());
     h.promise().set_finish_hook(&root_finished, &ex);
     ex.task_started();
     if (executor::current() == &ex)
@@ -60,7 +60,7 @@ std::coroutine_handle<> task_scope::on_finish(void* ctx, std::coroutine_handle<>
 }
 
 void task_scope::prepare(task<>::promise_type& p) noexcept {
-    p.inherit_stop_token(stop_.get_token());
+    p.default_stop_token(stop_.get_token());
     p.set_finish_hook(&task_scope::on_finish, this);
     count_.fetch_add(1, std::memory_order_relaxed);
 }

@@ -60,6 +60,10 @@ task<emfile_outcome> accept_through_emfile() {
     // The client socket exists before the table fills, so connecting needs no new descriptor.
     auto client = socket_handle::open(AF_INET, SOCK_STREAM);
     EXPECT_TRUE(client);
+    // Attach the listener while descriptors are still free (a timed-out accept does it). This
+    // also warms UBSan's vptr cache: its slow path needs a pipe, which EMFILE would deny.
+    auto warm = co_await with_timeout(l.accept(), 1ms);
+    EXPECT_EQ(warm.error(), std::errc::timed_out);
     auto hog = std::make_unique<descriptor_hog>();
     EXPECT_TRUE(hog->exhausted());
     ::connect(client->get(), addr.native(), addr.native_size());  // EINPROGRESS: handshake runs

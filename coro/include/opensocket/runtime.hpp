@@ -10,6 +10,7 @@
 #include <opensocket/sync_wait.hpp>
 #include <opensocket/task.hpp>
 
+#include <chrono>
 #include <concepts>
 #include <latch>
 #include <memory>
@@ -23,6 +24,9 @@ struct runtime_options {
     unsigned threads = 0;                        ///< 0 = one per core
     engine_kind engine = engine_kind::automatic;  ///< OPENSOCKET_ENGINE overrides `automatic`
     bool pin_threads = false;                    ///< pin executor i to CPU i % cores
+    /// Latency mode: spin this long for cross-executor work before sleeping (see
+    /// `executor::set_spin_before_sleep`). Zero: never spin.
+    std::chrono::nanoseconds spin_before_sleep{0};
 };
 
 /// Owns the executors and their threads. Construct it on an ordinary thread; it starts every

@@ -59,7 +59,7 @@ T sync_wait_on(executor& ex, task<T> t) {
     detail::blocking_wait wait;
     wait.ex = &ex;
     auto h = t.handle();
-    h.promise().inherit_stop_token(ex.stop_token());
+    h.promise().default_stop_token(ex.stop_token());
     h.promise().set_finish_hook(&detail::blocking_wait::on_finish, &wait);
     ex.task_started();  // the executor does not exit under a pending block_on
     ex.post([h] { executor::current()->schedule(h); });

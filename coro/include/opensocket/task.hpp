@@ -46,14 +46,23 @@ public:
     final_awaiter final_suspend() const noexcept { return {}; }
     void unhandled_exception() noexcept { exception_ = std::current_exception(); }
 
-    /// The token this task's operations observe (inherited from the awaiter unless set).
-    const std::stop_token& stop_token() const noexcept { return stop_token_; }
+    /// The token this task's operations observe: its own (set with `set_stop_token`) or, by
+    /// default, borrowed from its awaiter.
+    const std::stop_token& stop_token() const noexcept { return *token_; }
+    /// Owns `t` from now on; `inherit_stop_token` no longer overrides it.
     void set_stop_token(std::stop_token t) noexcept {
-        stop_token_ = std::move(t);
+        own_token_ = std::move(t);
+        token_ = &own_token_;
         token_fixed_ = true;
     }
+    /// Owns `t` unless a token was already set (spawn and scopes give their token this way).
+    void default_stop_token(std::stop_token t) noexcept {
+        if (!token_fixed_) set_stop_token(std::move(t));
+    }
+    /// Borrows the awaiter's token (no reference-count traffic): `t` must outlive this task's
+    /// run, which holds for a token in the awaiting coroutine's promise.
     void inherit_stop_token(const std::stop_token& t) noexcept {
-        if (!token_fixed_) stop_token_ = t;
+        if (!token_fixed_) token_ = &t;
     }
     void set_continuation(std::coroutine_handle<> c) noexcept { continuation_ = c; }
     void set_finish_hook(finish_hook hook, void* ctx) noexcept {
@@ -69,7 +78,8 @@ private:
     std::coroutine_handle<> continuation_ = std::noop_coroutine();
     finish_hook hook_ = nullptr;
     void* hook_ctx_ = nullptr;
-    std::stop_token stop_token_;
+    std::stop_token own_token_;
+    const std::stop_token* token_ = &own_token_;
     bool token_fixed_ = false;
     std::exception_ptr exception_;
 };
@@ -106,13 +116,15 @@ concept has_stop_token = requires(const Promise& p) {
     { p.stop_token() } -> std::convertible_to<const std::stop_token&>;
 };
 
+inline const std::stop_token no_stop_token{};
+
 /// The stop token of the awaiting coroutine, or an empty one.
 template <class Promise>
-std::stop_token token_of(std::coroutine_handle<Promise> h) noexcept {
+const std::stop_token& token_of(std::coroutine_handle<Promise> h) noexcept {
     if constexpr (has_stop_token<Promise>)
         return h.promise().stop_token();
     else
-        return {};
+        return no_stop_token;
 }
 
 }  // namespace detail
