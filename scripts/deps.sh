@@ -4,7 +4,7 @@
 # As root it runs apt-get; otherwise it prints the exact command to run and fails.
 set -euo pipefail
 
-packages=(cmake g++ clang-14 libclang-rt-14-dev pkg-config libfmt-dev liburing-dev
+packages=(cmake g++ clang-14 clang-format libclang-rt-14-dev pkg-config libfmt-dev liburing-dev
           libgtest-dev libgmock-dev libbenchmark-dev python3)
 
 missing=()

@@ -7,6 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/deps.sh
+scripts/check_format.sh
 
 presets=("$@")
 [ ${#presets[@]} -eq 0 ] && presets=(ci-release asan tsan)

@@ -48,8 +48,7 @@ result<std::unique_ptr<engine>> make_engine(engine_kind kind) {
             }
         case engine_kind::uring:
         case engine_kind::select:
-        case engine_kind::kqueue:
-            break;  // not in this build yet
+        case engine_kind::kqueue: break;  // not in this build yet
     }
     return fail(error::engine_unavailable);
 }

@@ -1,11 +1,11 @@
 #include <opensocket/backends/epoll_poller.hpp>
 #include <opensocket/error.hpp>
 
-#include <cerrno>
-#include <ctime>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
+#include <cerrno>
+#include <ctime>
 
 namespace opensocket {
 namespace {

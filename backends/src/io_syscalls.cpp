@@ -1,7 +1,7 @@
 #include "io_syscalls.hpp"
 
-#include <cerrno>
 #include <sys/socket.h>
+#include <cerrno>
 
 namespace opensocket::detail {
 namespace {

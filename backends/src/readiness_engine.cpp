@@ -143,7 +143,8 @@ void readiness_engine::drive(slot& s, bool read_side) noexcept {
 }
 
 void readiness_engine::update_interest(slot& s, io_token t) noexcept {
-    uint8_t want = (s.readers.empty() ? 0 : interest_read) | (s.writers.empty() ? 0 : interest_write);
+    uint8_t want =
+        (s.readers.empty() ? 0 : interest_read) | (s.writers.empty() ? 0 : interest_write);
     (void)poller_->update(s.fd, t.pack(), want);
 }
 

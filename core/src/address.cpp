@@ -2,9 +2,9 @@
 #include <opensocket/error.hpp>
 
 #include <arpa/inet.h>
+#include <net/if.h>
 #include <charconv>
 #include <cstring>
-#include <net/if.h>
 
 namespace opensocket {
 namespace {
@@ -95,7 +95,8 @@ result<socket_address> socket_address::parse(std::string_view text, int default_
         if (id == 0) {
             auto s = host.substr(pct + 1);
             auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), id);
-            if (ec != std::errc{} || ptr != s.data() + s.size()) return fail(error::invalid_address);
+            if (ec != std::errc{} || ptr != s.data() + s.size())
+                return fail(error::invalid_address);
         }
         sin6.sin6_scope_id = id;
         host = host.substr(0, pct);

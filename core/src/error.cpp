@@ -13,7 +13,8 @@ public:
             case error::invalid_address:
                 return "invalid address (expected 1.2.3.4:port or [v6]:port)";
             case error::invalid_port: return "invalid port (expected 0-65535)";
-            case error::unexpected_eof: return "peer closed the connection before all bytes arrived";
+            case error::unexpected_eof:
+                return "peer closed the connection before all bytes arrived";
             case error::engine_unavailable: return "the requested I/O engine is not available";
             case error::not_on_executor: return "operation started outside an executor thread";
             case error::busy: return "another operation of this kind is pending on the socket";

@@ -32,7 +32,7 @@ thread_local frame_reaper reaper;
 
 void* frame_alloc_slow(std::size_t size) {
     std::size_t cls = (size + frame_granule - 1) / frame_granule;
-    if (cls < frame_classes) return ::operator new(cls * frame_granule);  // rounded: reusable
+    if (cls < frame_classes) return ::operator new(cls* frame_granule);  // rounded: reusable
     return ::operator new(size);
 }
 

@@ -1,9 +1,9 @@
 #include <opensocket/log.hpp>
 
+#include <unistd.h>
 #include <atomic>
 #include <cstdlib>
 #include <string>
-#include <unistd.h>
 
 namespace opensocket {
 namespace {
@@ -32,7 +32,8 @@ void set_log_level(log_level level) noexcept { level_ref().store(level); }
 void write_log_line(log_level level, std::string_view text) noexcept {
     static constexpr std::string_view names[] = {"debug", "info", "warn", "error", "off"};
     try {
-        std::string line = fmt::format("opensocket [{}] {}\n", names[static_cast<int>(level)], text);
+        std::string line =
+            fmt::format("opensocket [{}] {}\n", names[static_cast<int>(level)], text);
         [[maybe_unused]] auto r = ::write(2, line.data(), line.size());
     } catch (...) {
     }

@@ -1,8 +1,8 @@
 #include <opensocket/error.hpp>
 #include <opensocket/socket_handle.hpp>
 
-#include <cerrno>
 #include <unistd.h>
+#include <cerrno>
 
 namespace opensocket {
 

@@ -1,10 +1,10 @@
 #include <opensocket/error.hpp>
 #include <opensocket/socket_options.hpp>
 
-#include <cerrno>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <cerrno>
 
 namespace opensocket {
 namespace {

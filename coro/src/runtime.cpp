@@ -7,7 +7,8 @@
 namespace opensocket {
 
 runtime::runtime(runtime_options opts) {
-    unsigned n = opts.threads != 0 ? opts.threads : std::max(1u, std::thread::hardware_concurrency());
+    unsigned n =
+        opts.threads != 0 ? opts.threads : std::max(1u, std::thread::hardware_concurrency());
     for (unsigned i = 0; i < n; ++i) {
         auto io = make_engine(opts.engine);
         if (!io) throw std::system_error(io.error(), "runtime: cannot create I/O engine");

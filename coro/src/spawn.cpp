@@ -101,7 +101,8 @@ void task_scope::finished_one() noexcept {
 bool task_scope::join_awaiter::suspend(std::coroutine_handle<> h, std::stop_token token) {
     scope_.joiner_ = h;
     scope_.joiner_ex_ = executor::current();
-    if (scope_.joiner_ex_ == nullptr) throw std::logic_error("task_scope::join outside an executor");
+    if (scope_.joiner_ex_ == nullptr)
+        throw std::logic_error("task_scope::join outside an executor");
     if (token.stop_possible()) link_.emplace(token, forward_stop{&scope_});
     // Drop join's own reference; if every task is already done, continue without suspending.
     return scope_.count_.fetch_sub(1, std::memory_order_acq_rel) != 1;

@@ -2,9 +2,9 @@
 #include <opensocket/sleep.hpp>
 #include <opensocket/tcp.hpp>
 
+#include <sys/socket.h>
 #include <array>
 #include <cerrno>
-#include <sys/socket.h>
 
 namespace opensocket {
 namespace {
@@ -47,9 +47,16 @@ private:
 // error code from accept()... the application should treat them like EAGAIN by retrying."
 bool transient_accept_error(int e) noexcept {
     switch (e) {
-        case ECONNABORTED: case EPROTO: case ENETDOWN: case ENOPROTOOPT: case EHOSTDOWN:
-        case ENONET: case EHOSTUNREACH: case EOPNOTSUPP: case ENETUNREACH: case EINTR:
-            return true;
+        case ECONNABORTED:
+        case EPROTO:
+        case ENETDOWN:
+        case ENOPROTOOPT:
+        case EHOSTDOWN:
+        case ENONET:
+        case EHOSTUNREACH:
+        case EOPNOTSUPP:
+        case ENETUNREACH:
+        case EINTR: return true;
         default: return false;
     }
 }

@@ -44,7 +44,8 @@ task<> tcp_server::accept_loop(std::shared_ptr<state> st, std::size_t index) {
         auto conn = co_await listener.accept();
         if (!conn) {
             if (conn.error() != std::errc::operation_canceled)
-                log_error("accept on {} stopped: {}", st->local.to_string(), conn.error().message());
+                log_error("accept on {} stopped: {}", st->local.to_string(),
+                          conn.error().message());
             break;
         }
         std::size_t target = index;

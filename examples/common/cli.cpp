@@ -1,13 +1,13 @@
 #include "cli.hpp"
 
+#include <fmt/format.h>
+#include <pthread.h>
+#include <sys/socket.h>
 #include <charconv>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
-#include <fmt/format.h>
 #include <opensocket/socket_handle.hpp>
-#include <pthread.h>
-#include <sys/socket.h>
 
 namespace examples {
 
@@ -62,7 +62,8 @@ int64_t flags::integer(std::string_view name, int64_t fallback, int64_t min, int
 opensocket::engine_kind flags::engine() const {
     std::string name = str("engine", "auto");
     auto k = opensocket::parse_engine_kind(name);
-    if (!k) die(fmt::format("--engine must be auto, epoll, uring, select or kqueue, got '{}'", name));
+    if (!k)
+        die(fmt::format("--engine must be auto, epoll, uring, select or kqueue, got '{}'", name));
     return *k;
 }
 

@@ -2,8 +2,8 @@
 // Shared command-line handling for the examples: strict flag parsing (a bad flag is a one-line
 // error and exit code 2), the listen-address choice, and waiting for SIGINT/SIGTERM.
 
-#include <opensocket/backends/engine_select.hpp>
 #include <opensocket/address.hpp>
+#include <opensocket/backends/engine_select.hpp>
 
 #include <cstdint>
 #include <map>

@@ -1,5 +1,6 @@
 // tcp_echo: echoes every byte back, on every executor.
-//   tcp_echo [--port 8888] [--bind ::] [--threads N] [--engine auto|epoll|...] [--mode reuse_port|handoff]
+//   tcp_echo [--port 8888] [--bind ::] [--threads N] [--engine auto|epoll|...] [--mode
+//   reuse_port|handoff]
 // Prints "listening on ADDR:PORT" when ready; SIGINT/SIGTERM close every connection and exit 0.
 
 #include "cli.hpp"
@@ -7,9 +8,9 @@
 #include <opensocket/runtime.hpp>
 #include <opensocket/tcp_server.hpp>
 
+#include <fmt/format.h>
 #include <array>
 #include <cstdio>
-#include <fmt/format.h>
 
 using namespace opensocket;
 
@@ -44,12 +45,13 @@ int main(int argc, char** argv) {
         opts.mode = mode == "handoff" ? accept_mode::handoff : accept_mode::reuse_port;
         if (where.dual_stack) opts.listen.v6_only = false;
         auto server = tcp_server::bind(rt, where.addr, opts);
-        if (!server) f.die(fmt::format("cannot listen on {}: {}", where.addr.to_string(),
-                                       server.error().message()));
+        if (!server)
+            f.die(fmt::format("cannot listen on {}: {}", where.addr.to_string(),
+                              server.error().message()));
         server->start(echo_session);
         fmt::print("listening on {}\n", server->local_address().to_string());
         std::fflush(stdout);
-        fmt::print(stderr, "tcp_echo: {} executors, {} engine\n", rt.size(), rt.engine_name());
+        fmt::print(stderr, "tcp_echo: {} executor(s), {} engine\n", rt.size(), rt.engine_name());
 
         int sig = examples::wait_for_termination_signal();
         rt.stop();

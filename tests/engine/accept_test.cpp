@@ -6,12 +6,12 @@
 #include <opensocket/sleep.hpp>
 #include <opensocket/tcp_server.hpp>
 
-#include <array>
 #include <fcntl.h>
-#include <sys/socket.h>
-#include <numeric>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <unistd.h>
+#include <array>
+#include <numeric>
 #include <vector>
 
 using namespace opensocket;

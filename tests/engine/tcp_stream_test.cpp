@@ -5,12 +5,12 @@
 #include <opensocket/sleep.hpp>
 #include <opensocket/socket_options.hpp>
 
-#include <array>
-#include <cstring>
-#include <csignal>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <array>
+#include <csignal>
+#include <cstring>
 #include <vector>
 
 using namespace opensocket;
@@ -70,7 +70,9 @@ namespace {
 // Fills the accept queue of a listener that never accepts, so the next SYN is dropped and a
 // connect stays pending until its timeout.
 task<std::error_code> connect_into_full_backlog() {
-    auto l = tcp_listener::bind(socket_address::loopback_v4(0), {.backlog = 0, .reuse_address = true, .reuse_port = false, .v6_only = std::nullopt});
+    auto l = tcp_listener::bind(
+        socket_address::loopback_v4(0),
+        {.backlog = 0, .reuse_address = true, .reuse_port = false, .v6_only = std::nullopt});
     EXPECT_TRUE(l);
     auto addr = address_of(*l);
     std::vector<tcp_stream> fillers;
@@ -176,8 +178,7 @@ TEST(tcp_stream, writing_to_reset_peer_returns_error_without_sigpipe) {
     auto old = std::signal(SIGPIPE, SIG_DFL);  // a SIGPIPE would kill the test process
     auto ec = run(write_to_reset_peer());
     std::signal(SIGPIPE, old);
-    EXPECT_TRUE(ec == std::errc::broken_pipe || ec == std::errc::connection_reset)
-        << ec.message();
+    EXPECT_TRUE(ec == std::errc::broken_pipe || ec == std::errc::connection_reset) << ec.message();
 }
 
 namespace {
@@ -198,7 +199,7 @@ task<bool> half_close_delivers_then_eof() {
     EXPECT_TRUE(co_await pair->server.write_all(std::string_view("reply")));
     auto reply = co_await pair->client.read_exact(std::span(buf).first(5));
     EXPECT_TRUE(reply);
-    co_return n && std::memcmp(buf.data(), "reply", 5) == 0;
+    co_return n&& std::memcmp(buf.data(), "reply", 5) == 0;
 }
 
 }  // namespace
@@ -349,7 +350,7 @@ task<bool> graceful_close_sends_fin_not_rst() {
         auto eof = co_await s.read_some(buf);
         EXPECT_TRUE(eof) << (eof ? "" : eof.error().message());  // EOF, not a reset
         s.close();
-        co_return n && eof && *eof == 0;
+        co_return n&& eof&&* eof == 0;
     };
     auto [closed, peer_ok] = co_await when_all(closer(pair->server), peer(pair->client));
     EXPECT_TRUE(closed);

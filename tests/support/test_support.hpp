@@ -52,7 +52,8 @@ struct stream_pair {
 
 /// Connects a pair on the current executor (IPv4 loopback, or IPv6 with `v6`).
 inline task<result<stream_pair>> connected_pair(bool v6 = false) {
-    auto l = tcp_listener::bind(v6 ? socket_address::loopback_v6(0) : socket_address::loopback_v4(0));
+    auto l =
+        tcp_listener::bind(v6 ? socket_address::loopback_v6(0) : socket_address::loopback_v4(0));
     if (!l) co_return fail(l.error());
     auto addr = l->local_address();
     if (!addr) co_return fail(addr.error());

@@ -4,11 +4,11 @@
 
 #include <opensocket/result.hpp>
 
-#include <cstdint>
 #include <netinet/in.h>
+#include <sys/socket.h>
+#include <cstdint>
 #include <string>
 #include <string_view>
-#include <sys/socket.h>
 
 namespace opensocket {
 

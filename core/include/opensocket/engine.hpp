@@ -8,10 +8,10 @@
 #include <opensocket/result.hpp>
 #include <opensocket/socket_handle.hpp>
 
+#include <sys/socket.h>
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
-#include <sys/socket.h>
 
 namespace opensocket {
 

@@ -40,14 +40,11 @@ public:
     using value_type = T;
     using error_type = std::error_code;
 
-    result()
-        requires std::is_default_constructible_v<T>
-        : v_(std::in_place_index<0>) {}
+    result() requires std::is_default_constructible_v<T> : v_(std::in_place_index<0>) {}
     template <class U = T>
-        requires std::is_constructible_v<T, U&&> &&
-                 (!std::is_same_v<std::remove_cvref_t<U>, result>) &&
-                 (!std::is_same_v<std::remove_cvref_t<U>, unexpected<std::error_code>>)
-    result(U&& v) : v_(std::in_place_index<0>, std::forward<U>(v)) {}
+    requires std::is_constructible_v<T, U&&> &&(!std::is_same_v<std::remove_cvref_t<U>, result>)&&(
+        !std::is_same_v<std::remove_cvref_t<U>, unexpected<std::error_code>>)result(U&& v)
+        : v_(std::in_place_index<0>, std::forward<U>(v)) {}
     result(unexpected<std::error_code> e) : v_(std::in_place_index<1>, e.error()) {}
 
     bool has_value() const noexcept { return v_.index() == 0; }
@@ -59,9 +56,18 @@ public:
     T* operator->() noexcept { return std::get_if<0>(&v_); }
     const T* operator->() const noexcept { return std::get_if<0>(&v_); }
 
-    T& value() & { check(); return **this; }
-    const T& value() const& { check(); return **this; }
-    T&& value() && { check(); return std::move(**this); }
+    T& value() & {
+        check();
+        return **this;
+    }
+    const T& value() const& {
+        check();
+        return **this;
+    }
+    T&& value() && {
+        check();
+        return std::move(**this);
+    }
 
     const std::error_code& error() const noexcept { return *std::get_if<1>(&v_); }
 

@@ -15,8 +15,8 @@ using clock = std::chrono::steady_clock;
 /// A timer entry. Owned by the caller; must stay alive while queued. Executor thread only.
 struct timer_node {
     clock::time_point deadline{};
-    uint64_t seq = 0;                       ///< insertion order, breaks deadline ties
-    std::size_t heap_index = npos;          ///< position in the heap, `npos` when not queued
+    uint64_t seq = 0;                              ///< insertion order, breaks deadline ties
+    std::size_t heap_index = npos;                 ///< position in the heap, `npos` when not queued
     void (*fire)(timer_node*) noexcept = nullptr;  ///< called once when the deadline passes
 
     static constexpr std::size_t npos = static_cast<std::size_t>(-1);

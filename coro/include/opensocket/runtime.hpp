@@ -21,9 +21,9 @@
 namespace opensocket {
 
 struct runtime_options {
-    unsigned threads = 0;                        ///< 0 = one per core
+    unsigned threads = 0;                         ///< 0 = one per core
     engine_kind engine = engine_kind::automatic;  ///< OPENSOCKET_ENGINE overrides `automatic`
-    bool pin_threads = false;                    ///< pin executor i to CPU i % cores
+    bool pin_threads = false;                     ///< pin executor i to CPU i % cores
     /// Latency mode: spin this long for cross-executor work before sleeping (see
     /// `executor::set_spin_before_sleep`). Zero: never spin.
     std::chrono::nanoseconds spin_before_sleep{0};
@@ -51,7 +51,7 @@ public:
     /// Calls `f(executor&)` on each executor's thread; `f` returns a `task<>`. Blocks until every
     /// such task has finished (they are cancelled by `stop()`). Rethrows the first exception.
     template <class F>
-        requires std::invocable<F&, executor&>
+    requires std::invocable<F&, executor&>
     void run_on_each_executor(F f);
 
     /// Runs `t` on executor `index` and blocks for its value.
@@ -72,7 +72,7 @@ private:
 };
 
 template <class F>
-    requires std::invocable<F&, executor&>
+requires std::invocable<F&, executor&>
 void runtime::run_on_each_executor(F f) {
     std::vector<std::exception_ptr> errors(size());
     std::latch done(static_cast<std::ptrdiff_t>(size()));

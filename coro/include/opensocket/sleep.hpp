@@ -97,11 +97,10 @@ task<R> with_timeout(A op, clock::duration timeout) {
         else
             return detail::as_task<R>(std::move(op));
     }()
-                              .with_stop_token(source.get_token());
+                                .with_stop_token(source.get_token());
     ex->remove_timer(timer);
     link.reset();
-    if (!r && timer.fired && r.error() == std::errc::operation_canceled &&
-        !parent.stop_requested())
+    if (!r && timer.fired && r.error() == std::errc::operation_canceled && !parent.stop_requested())
         co_return fail(std::errc::timed_out);
     co_return r;
 }

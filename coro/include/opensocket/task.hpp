@@ -89,7 +89,7 @@ class promise final : public promise_base {
 public:
     task<T> get_return_object() noexcept;
     template <class U = T>
-        requires std::is_convertible_v<U&&, T>
+    requires std::is_convertible_v<U&&, T>
     void return_value(U&& v) noexcept(std::is_nothrow_constructible_v<T, U&&>) {
         value_.emplace(std::forward<U>(v));
     }

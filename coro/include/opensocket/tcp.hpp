@@ -76,8 +76,8 @@ private:
 struct listen_options {
     int backlog = 1024;
     bool reuse_address = true;
-    bool reuse_port = false;       ///< SO_REUSEPORT: one listener per executor on one port
-    std::optional<bool> v6_only;   ///< for IPv6 addresses; unset keeps the system default
+    bool reuse_port = false;      ///< SO_REUSEPORT: one listener per executor on one port
+    std::optional<bool> v6_only;  ///< for IPv6 addresses; unset keeps the system default
 };
 
 /// A listening TCP socket. Move-only; use it from one executor.

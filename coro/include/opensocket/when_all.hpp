@@ -7,8 +7,8 @@
 #include <opensocket/executor.hpp>
 #include <opensocket/task.hpp>
 
-#include <atomic>
 #include <array>
+#include <atomic>
 #include <span>
 #include <tuple>
 #include <variant>
@@ -59,7 +59,6 @@ struct join_counter {
     }
 };
 
-
 template <class... Ts>
 struct all_awaiter {
     std::tuple<task<Ts>&...> kids;
@@ -70,8 +69,9 @@ struct all_awaiter {
         std::array<promise_base*, sizeof...(Ts)> ps;
         std::array<std::coroutine_handle<>, sizeof...(Ts)> hs;
         std::size_t i = 0;
-        std::apply([&](auto&... k) { ((ps[i] = &k.handle().promise(), hs[i] = k.handle(), ++i), ...); },
-                   kids);
+        std::apply(
+            [&](auto&... k) { ((ps[i] = &k.handle().promise(), hs[i] = k.handle(), ++i), ...); },
+            kids);
         return counter.start(h, ps, hs);
     }
     void await_resume() const noexcept {}

@@ -63,7 +63,6 @@ struct any_state {
     }
 };
 
-
 template <class... Ts>
 struct any_awaiter {
     std::tuple<task<Ts>&...> kids;
@@ -75,8 +74,9 @@ struct any_awaiter {
         std::array<promise_base*, sizeof...(Ts)> ps;
         std::array<std::coroutine_handle<>, sizeof...(Ts)> hs;
         std::size_t i = 0;
-        std::apply([&](auto&... k) { ((ps[i] = &k.handle().promise(), hs[i] = k.handle(), ++i), ...); },
-                   kids);
+        std::apply(
+            [&](auto&... k) { ((ps[i] = &k.handle().promise(), hs[i] = k.handle(), ++i), ...); },
+            kids);
         return state.start(h, ps, hs, ctxs);
     }
     std::size_t await_resume() noexcept {
@@ -114,8 +114,8 @@ struct any_vector_awaiter {
 /// (void children give `std::monostate`). The winner's exception is rethrown; losers' results
 /// and exceptions are discarded.
 template <class... Ts>
-    requires(sizeof...(Ts) > 0)
-task<std::variant<detail::non_void_t<Ts>...>> when_any(task<Ts>... children) {
+requires(sizeof...(Ts) >
+         0) task<std::variant<detail::non_void_t<Ts>...>> when_any(task<Ts>... children) {
     using result_t = std::variant<detail::non_void_t<Ts>...>;
     // Named, not a temporary: g++ 12 destroys a temporary aggregate awaiter twice.
     detail::any_awaiter<Ts...> awaiter{std::tie(children...), {}, {}};
@@ -144,7 +144,8 @@ task<when_any_result<T>> when_any(std::vector<task<T>> children) {
     if (children.empty()) throw std::invalid_argument("when_any of no tasks");
     detail::any_vector_awaiter<T> awaiter{children, {}, {}};
     std::size_t winner = co_await awaiter;
-    co_return when_any_result<T>{winner, detail::take_non_void(children[winner].handle().promise())};
+    co_return when_any_result<T>{winner,
+                                 detail::take_non_void(children[winner].handle().promise())};
 }
 
 }  // namespace opensocket

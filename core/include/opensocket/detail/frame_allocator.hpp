@@ -23,8 +23,8 @@ void frame_free_slow(void* p, std::size_t size) noexcept;
 
 #ifndef OPENSOCKET_PLAIN_FRAMES
 inline constexpr std::size_t frame_granule = 64;
-inline constexpr std::size_t frame_classes = 32;      // up to 2 KiB
-inline constexpr uint32_t frame_max_cached = 4096;    // per class and thread
+inline constexpr std::size_t frame_classes = 32;    // up to 2 KiB
+inline constexpr uint32_t frame_max_cached = 4096;  // per class and thread
 
 struct free_frame {
     free_frame* next;

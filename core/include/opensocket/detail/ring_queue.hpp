@@ -27,7 +27,8 @@ private:
     void grow() {
         std::size_t cap = (mask_ + 1) * 2;
         auto next = std::make_unique<T[]>(cap);
-        for (std::size_t i = 0, n = size(); i < n; ++i) next[i] = std::move(buf_[(head_ + i) & mask_]);
+        for (std::size_t i = 0, n = size(); i < n; ++i)
+            next[i] = std::move(buf_[(head_ + i) & mask_]);
         tail_ = size();
         head_ = 0;
         buf_ = std::move(next);
