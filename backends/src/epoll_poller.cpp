@@ -73,7 +73,8 @@ result<std::size_t> epoll_poller::wait(std::span<poll_event> out, int64_t timeou
         timespec ts{static_cast<time_t>(timeout_ns / 1'000'000'000),
                     static_cast<long>(timeout_ns % 1'000'000'000)};
         n = ::epoll_pwait2(epfd_, raw_.data(), max, &ts, nullptr);
-        if (n < 0 && errno == ENOSYS) have_pwait2_ = false;
+        // Old kernels say ENOSYS; seccomp filters that predate the syscall often say EPERM.
+        if (n < 0 && (errno == ENOSYS || errno == EPERM)) have_pwait2_ = false;
     }
     if (n < 0 && (timeout_ns <= 0 || !have_pwait2_)) {
         int ms = timeout_ns < 0 ? -1 : static_cast<int>((timeout_ns + 999'999) / 1'000'000);

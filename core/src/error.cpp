@@ -16,8 +16,8 @@ public:
             case error::unexpected_eof:
                 return "peer closed the connection before all bytes arrived";
             case error::engine_unavailable: return "the requested I/O engine is not available";
-            case error::not_on_executor: return "operation started outside an executor thread";
-            case error::busy: return "another operation of this kind is pending on the socket";
+            case error::not_on_executor:
+                return "operation started outside the executor thread that owns the socket";
         }
         return "unknown opensocket error";
     }

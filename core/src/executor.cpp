@@ -120,6 +120,7 @@ void executor::loop(const std::atomic<bool>* done) {
         engine_->poll(timeout);
         sleeping_.store(false, std::memory_order_relaxed);
     }
+    if (done == nullptr) exited_.store(true, std::memory_order_release);
     current_executor = saved;
 }
 

@@ -23,7 +23,7 @@ struct frame_reaper {
             }
             c.counts[i] = 0;
         }
-        c.reaper_armed = false;  // frames freed later in this thread's exit go back to malloc
+        c.reaper_state = 2;  // frames freed later in this thread's exit go back to malloc
     }
 };
 thread_local frame_reaper reaper;
@@ -40,9 +40,9 @@ void frame_free_slow(void* p, std::size_t size) noexcept {
     std::size_t cls = (size + frame_granule - 1) / frame_granule;
     frame_cache& c = tls_frame_cache;
     // The thread's first cacheable free registers the reaper; from then on the fast path caches.
-    if (cls < frame_classes && !c.reaper_armed) {
+    if (cls < frame_classes && c.reaper_state == 0) {
         reaper.armed = true;
-        c.reaper_armed = true;
+        c.reaper_state = 1;
         auto* b = static_cast<free_frame*>(p);
         b->next = c.heads[cls];
         c.heads[cls] = b;

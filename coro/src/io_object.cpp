@@ -1,4 +1,5 @@
 #include <opensocket/io_object.hpp>
+#include <opensocket/log.hpp>
 
 namespace opensocket::detail {
 
@@ -42,8 +43,14 @@ result<void> io_object::ensure_attached() noexcept {
 
 void io_object::close() noexcept {
     // Detaching touches the engine, which belongs to the owner's thread. Closing from another
-    // thread (misuse) still closes the descriptor; the engine drops the stale slot's events.
-    if (ex_ != nullptr && owned_by_current()) ex_->io().detach(token_);
+    // thread is misuse: the descriptor is still closed (the poller forgets it), but the slot
+    // and any op parked on it stay behind, so say so loudly.
+    if (ex_ != nullptr) {
+        if (owned_by_current())
+            ex_->io().detach(token_);
+        else
+            log_error("socket closed off its executor's thread: its engine slot leaks");
+    }
     ex_ = nullptr;
     fd_.reset();
 }

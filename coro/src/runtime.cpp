@@ -15,7 +15,7 @@ runtime::runtime(runtime_options opts) {
         executors_.push_back(std::make_unique<executor>(std::move(*io), i));
         executors_.back()->set_spin_before_sleep(opts.spin_before_sleep);
     }
-    log(log_level::debug, "runtime: {} executors on the {} engine", n, engine_name());
+    log_info("runtime: {} executor(s) on the {} engine", n, engine_name());
     unsigned cores = std::max(1u, std::thread::hardware_concurrency());
     for (unsigned i = 0; i < n; ++i) {
         threads_.emplace_back([ex = executors_[i].get()] { ex->run(); });

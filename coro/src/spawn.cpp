@@ -53,29 +53,32 @@ task_scope::~task_scope() {
 std::coroutine_handle<> task_scope::on_finish(void* ctx, std::coroutine_handle<> self,
                                               detail::promise_base& p) noexcept {
     auto* scope = static_cast<task_scope*>(ctx);
+    executor* ex = executor::current();
     if (p.exception() && !scope->error_claimed_.exchange(true)) scope->error_ = p.exception();
     self.destroy();
-    scope->finished_one();
+    scope->finished_one();  // may resume the joiner, which may destroy the scope: touch it no more
+    ex->task_finished();
     return std::noop_coroutine();
 }
 
-void task_scope::prepare(task<>::promise_type& p) noexcept {
+void task_scope::prepare(executor& ex, task<>::promise_type& p) noexcept {
     p.default_stop_token(stop_.get_token());
     p.set_finish_hook(&task_scope::on_finish, this);
-    count_.fetch_add(1, std::memory_order_relaxed);
+    state_.fetch_add(2, std::memory_order_relaxed);
+    ex.task_started();  // the executor it runs on does not exit under it
 }
 
 void task_scope::spawn(task<> t) {
     executor* ex = executor::current();
     if (ex == nullptr) throw std::logic_error("task_scope::spawn called outside an executor");
     auto h = t.release();
-    prepare(h.promise());
+    prepare(*ex, h.promise());
     ex->schedule(h);
 }
 
 void task_scope::spawn_on(executor& ex, task<> t) {
     auto h = t.release();
-    prepare(h.promise());
+    prepare(ex, h.promise());
     if (executor::current() == &ex)
         ex.schedule(h);
     else
@@ -83,8 +86,10 @@ void task_scope::spawn_on(executor& ex, task<> t) {
 }
 
 void task_scope::finished_one() noexcept {
-    if (count_.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
-    // Last one out: join() is waiting (it dropped its +1). Resume it on its own executor.
+    if (state_.fetch_sub(2, std::memory_order_acq_rel) != (2 | joiner_bit)) return;
+    // The last task is done and join() is waiting: clear its bit (so a later round starts clean)
+    // and resume it on its own executor.
+    state_.fetch_and(~joiner_bit, std::memory_order_acq_rel);
     executor* ex = joiner_ex_;
     if (executor::current() == ex) {
         ex->schedule(joiner_);
@@ -104,13 +109,15 @@ bool task_scope::join_awaiter::suspend(std::coroutine_handle<> h, std::stop_toke
     if (scope_.joiner_ex_ == nullptr)
         throw std::logic_error("task_scope::join outside an executor");
     if (token.stop_possible()) link_.emplace(token, forward_stop{&scope_});
-    // Drop join's own reference; if every task is already done, continue without suspending.
-    return scope_.count_.fetch_sub(1, std::memory_order_acq_rel) != 1;
+    std::size_t s = scope_.state_.load(std::memory_order_acquire);
+    do {
+        if ((s >> 1) == 0) return false;  // nothing running: continue without suspending
+    } while (!scope_.state_.compare_exchange_weak(s, s | joiner_bit, std::memory_order_acq_rel));
+    return true;
 }
 
 void task_scope::join_awaiter::await_resume() {
     link_.reset();
-    scope_.count_.store(1, std::memory_order_release);  // ready for another round
     if (scope_.error_) {
         auto e = std::exchange(scope_.error_, nullptr);
         scope_.error_claimed_.store(false);

@@ -199,7 +199,8 @@ task<bool> half_close_delivers_then_eof() {
     EXPECT_TRUE(co_await pair->server.write_all(std::string_view("reply")));
     auto reply = co_await pair->client.read_exact(std::span(buf).first(5));
     EXPECT_TRUE(reply);
-    co_return n&& std::memcmp(buf.data(), "reply", 5) == 0;
+    const bool ok = n && std::memcmp(buf.data(), "reply", 5) == 0;
+    co_return ok;
 }
 
 }  // namespace
@@ -350,7 +351,8 @@ task<bool> graceful_close_sends_fin_not_rst() {
         auto eof = co_await s.read_some(buf);
         EXPECT_TRUE(eof) << (eof ? "" : eof.error().message());  // EOF, not a reset
         s.close();
-        co_return n&& eof&&* eof == 0;
+        const bool ok = n && eof && *eof == 0;
+        co_return ok;
     };
     auto [closed, peer_ok] = co_await when_all(closer(pair->server), peer(pair->client));
     EXPECT_TRUE(closed);

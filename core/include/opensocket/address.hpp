@@ -23,7 +23,8 @@ public:
     /// Errors: `error::invalid_address`, `error::invalid_port`.
     static result<socket_address> parse(std::string_view text, int default_port = -1) noexcept;
 
-    /// Builds from a kernel `sockaddr` of family AF_INET or AF_INET6; otherwise invalid_argument.
+    /// Builds from a kernel `sockaddr` of family AF_INET or AF_INET6; otherwise
+    /// `address_family_not_supported` (`invalid_argument` for a null pointer).
     static result<socket_address> from_native(const sockaddr* sa, socklen_t len) noexcept;
 
     static socket_address loopback_v4(uint16_t port = 0) noexcept;  ///< 127.0.0.1

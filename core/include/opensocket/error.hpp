@@ -14,8 +14,7 @@ enum class error {
     invalid_port,         ///< port missing, not a number, or above 65535
     unexpected_eof,       ///< the peer closed before `read_exact` got every byte
     engine_unavailable,   ///< the requested engine cannot run on this system
-    not_on_executor,      ///< an operation was started outside an executor thread
-    busy,                 ///< an operation of this kind is already pending on the socket
+    not_on_executor,      ///< started off the socket's executor (or outside any executor)
 };
 
 /// The "opensocket" error category.

@@ -66,6 +66,8 @@ public:
     void request_stop() noexcept;
     /// Any thread.
     bool stop_requested() const noexcept { return stop_.stop_requested(); }
+    /// Any thread: `run()` has returned after a stop (work posted now runs only at destruction).
+    bool exited() const noexcept { return exited_.load(std::memory_order_acquire); }
     /// The executor's root stop token: spawned root tasks observe it.
     std::stop_token stop_token() const noexcept { return stop_.get_token(); }
 
@@ -91,6 +93,7 @@ private:
     std::atomic<bool> sleeping_{false};
     int64_t spin_ns_ = 0;
     std::atomic<std::size_t> live_tasks_{0};
+    std::atomic<bool> exited_{false};
     std::stop_source stop_;
 };
 

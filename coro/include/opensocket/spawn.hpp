@@ -41,7 +41,7 @@ public:
     void request_stop() noexcept { stop_.request_stop(); }
     std::stop_token stop_token() const noexcept { return stop_.get_token(); }
     /// Tasks started and not yet finished.
-    std::size_t active() const noexcept { return count_.load(std::memory_order_acquire) - 1; }
+    std::size_t active() const noexcept { return state_.load(std::memory_order_acquire) >> 1; }
 
     class join_awaiter;
     /// Awaitable: completes when every task has finished. Await it once.
@@ -50,7 +50,7 @@ public:
 private:
     static std::coroutine_handle<> on_finish(void* ctx, std::coroutine_handle<> self,
                                              detail::promise_base& p) noexcept;
-    void prepare(task<>::promise_type& p) noexcept;
+    void prepare(executor& ex, task<>::promise_type& p) noexcept;
     void finished_one() noexcept;
 
     struct forward_stop {
@@ -59,7 +59,9 @@ private:
     };
 
     std::stop_source stop_;
-    std::atomic<std::size_t> count_{1};  // +1 held by join()
+    // Running tasks times two, plus `joiner_bit` while join() waits for them.
+    static constexpr std::size_t joiner_bit = 1;
+    std::atomic<std::size_t> state_{0};
     std::atomic<bool> error_claimed_{false};
     std::exception_ptr error_;
     std::coroutine_handle<> joiner_;

@@ -56,6 +56,7 @@ template <class T>
 T sync_wait_on(executor& ex, task<T> t) {
     if (executor::current() == &ex)
         throw std::logic_error("sync_wait_on the calling thread's own executor would deadlock");
+    if (ex.exited()) throw std::logic_error("sync_wait_on an executor that has stopped");
     detail::blocking_wait wait;
     wait.ex = &ex;
     auto h = t.handle();

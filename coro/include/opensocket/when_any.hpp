@@ -110,6 +110,8 @@ struct any_vector_awaiter {
 
 }  // namespace detail
 
+/// Each child gets when_any's own stop token (linked to the awaiter's), replacing one set with
+/// `with_stop_token`, so that when_any can always cancel the losers.
 /// The first task to finish wins. Returns a variant whose `index()` is the winner's position
 /// (void children give `std::monostate`). The winner's exception is rethrown; losers' results
 /// and exceptions are discarded.

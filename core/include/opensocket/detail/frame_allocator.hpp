@@ -32,7 +32,8 @@ struct free_frame {
 struct frame_cache {
     free_frame* heads[frame_classes];
     uint32_t counts[frame_classes];
-    bool reaper_armed;  ///< blocks are cached only once the thread-exit reaper is registered
+    /// 0: no reaper yet, 1: reaper registered (cache on), 2: thread exiting (cache off).
+    uint8_t reaper_state;
 };
 /// Trivially destructible on purpose: access needs no guard. Emptied at thread exit by a
 /// separate reaper registered on the slow path.
@@ -55,7 +56,7 @@ inline void frame_free(void* p, std::size_t size) noexcept {
     std::size_t cls = (size + frame_granule - 1) / frame_granule;
     if (cls < frame_classes) {
         frame_cache& c = tls_frame_cache;
-        if (c.reaper_armed && c.counts[cls] < frame_max_cached) {
+        if (c.reaper_state == 1 && c.counts[cls] < frame_max_cached) {
             auto* b = static_cast<free_frame*>(p);
             b->next = c.heads[cls];
             c.heads[cls] = b;
