@@ -14,6 +14,12 @@ void op_base::on_stop_requested() noexcept {
     uint8_t expected = pending;
     if (!state_.compare_exchange_strong(expected, cancel_posted, std::memory_order_acq_rel))
         return;  // already completed
+    // On the owning thread, cancel at once: the completion then keeps its place among the
+    // others of this loop turn (a timeout fires in deadline order with plain timers).
+    if (executor::current() == ex) {
+        run_cancel(this);
+        return;
+    }
     run = &op_base::run_cancel;
     // After this push the op may be resumed and destroyed: touch nothing of `this`.
     executor* target = ex;

@@ -177,7 +177,7 @@ TEST(stress_timers, ten_thousand_with_timeout_and_sleep_for_timers_wake_in_deadl
 // every plain sleep that fired in the same loop turn, however much later their deadlines (and
 // after a whole budget of 1024 resumptions when many fire at once). Enable once cancellations
 // requested on the owning thread run at once.
-TEST(stress_timers, DISABLED_with_timeout_and_sleep_for_timers_wake_in_deadline_order_together) {
+TEST(stress_timers, with_timeout_and_sleep_for_timers_wake_in_deadline_order_together) {
     auto by_wake = run_ten_thousand_timers();
     auto all =
         check_wake_order(by_wake, [](const timer_record&, const timer_record&) { return true; });
