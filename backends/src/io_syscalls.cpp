@@ -81,6 +81,18 @@ bool do_send(io_op& op, bool& short_io) noexcept {
     }
 }
 
+bool do_wait_readable(io_op& op) noexcept {
+    char probe;
+    for (;;) {
+        ssize_t n = ::recv(op.fd, &probe, 1, MSG_PEEK | MSG_DONTWAIT);
+        if (n >= 0) return finish(op, 0);  // data or EOF: a read will not block
+        int e = errno;
+        if (e == EINTR) continue;
+        if (would_block(e)) return false;
+        return finish(op, 0);  // a pending socket error: the next read reports it
+    }
+}
+
 }  // namespace
 
 bool perform_io(io_op& op, bool& short_io) noexcept {
@@ -91,6 +103,7 @@ bool perform_io(io_op& op, bool& short_io) noexcept {
         case io_kind::recv_exact: return do_recv(op, short_io);
         case io_kind::send:
         case io_kind::send_all: return do_send(op, short_io);
+        case io_kind::wait_readable: return do_wait_readable(op);
     }
     return finish(op, -EINVAL);
 }

@@ -73,14 +73,30 @@ bool io_awaiter_base::suspend(std::coroutine_handle<> h, const std::stop_token& 
         auto* op = static_cast<io_op*>(b);
         op->ex->io().cancel(*op);
     };
+    if (timer_.deadline != clock::time_point{}) {
+        timer_.owner = this;
+        timer_.fire = [](timer_node* n) noexcept {
+            auto* t = static_cast<deadline_timer*>(n);
+            t->fired = true;
+            t->owner->op_.ex->io().cancel(t->owner->op_);
+        };
+        op_.ex->add_timer(timer_);
+    }
     op_.arm_cancellation(token);
     return true;
 }
 
 std::error_code io_awaiter_base::finish() noexcept {
     op_.disarm();
+    if (timer_.queued()) op_.ex->remove_timer(timer_);
     if (early_) return early_;
+    if (op_.res == -ECANCELED && timer_.fired) return std::make_error_code(std::errc::timed_out);
     if (op_.res < 0) return errno_code(static_cast<int>(-op_.res));
+    return {};
+}
+
+result<void> ready_awaiter::await_resume() noexcept {
+    if (auto ec = finish()) return fail(ec);
     return {};
 }
 

@@ -388,3 +388,85 @@ TEST(socket_options, set_values_read_back) {
     EXPECT_EQ(l.l_onoff, 1);
     EXPECT_FALSE(set_nodelay(-1, true));  // EBADF is an error, not a crash
 }
+
+namespace {
+
+task<std::error_code> read_with_deadline() {
+    auto pair = co_await connected_pair();
+    EXPECT_TRUE(pair);
+    std::array<std::byte, 8> buf;
+    auto n = co_await pair->server.read_some(buf).before(clock::now() + 20ms);
+    co_return n ? std::error_code{} : n.error();
+}
+
+task<bool> deadline_not_reached_keeps_the_data() {
+    auto pair = co_await connected_pair();
+    EXPECT_TRUE(pair);
+    auto writer = [](tcp_stream& s) -> task<> {
+        co_await yield_now{};
+        EXPECT_TRUE(co_await s.write_all(std::string_view("late")));
+    };
+    auto reader = [](tcp_stream& s) -> task<result<std::size_t>> {
+        std::array<std::byte, 8> buf;
+        co_return co_await s.read_some(buf).before(clock::now() + 10s);
+    };
+    auto [unused, n] = co_await when_all(writer(pair->client), reader(pair->server));
+    (void)unused;
+    co_return n&&* n == 4;
+}
+
+task<bool> wait_readable_then_read() {
+    auto pair = co_await connected_pair();
+    EXPECT_TRUE(pair);
+    auto waiter = [](tcp_stream& s) -> task<bool> {
+        auto ready = co_await s.wait_readable();
+        EXPECT_TRUE(ready);
+        std::array<std::byte, 8> buf;
+        auto n = co_await s.read_some(buf);  // data is there: completes inline
+        co_return ready&& n&&* n == 3;
+    };
+    auto writer = [](tcp_stream& s) -> task<> {
+        co_await yield_now{};
+        EXPECT_TRUE(co_await s.write_all(std::string_view("abc")));
+    };
+    auto [ok, unused] = co_await when_all(waiter(pair->server), writer(pair->client));
+    (void)unused;
+    co_return ok;
+}
+
+task<std::error_code> wait_readable_times_out() {
+    auto pair = co_await connected_pair();
+    EXPECT_TRUE(pair);
+    auto r = co_await pair->server.wait_readable().before(clock::now() + 10ms);
+    co_return r ? std::error_code{} : r.error();
+}
+
+task<bool> wait_readable_sees_eof() {
+    auto pair = co_await connected_pair();
+    EXPECT_TRUE(pair);
+    pair->client.close();
+    auto r = co_await pair->server.wait_readable();
+    std::array<std::byte, 8> buf;
+    auto n = co_await pair->server.read_some(buf);
+    co_return r&& n&&* n == 0;
+}
+
+}  // namespace
+
+TEST(tcp_stream, read_past_its_deadline_times_out) {
+    EXPECT_EQ(run(read_with_deadline()), std::errc::timed_out);
+}
+
+TEST(tcp_stream, read_completing_before_its_deadline_returns_the_data) {
+    EXPECT_TRUE(run(deadline_not_reached_keeps_the_data()));
+}
+
+TEST(tcp_stream, wait_readable_completes_when_data_arrives_without_consuming_it) {
+    EXPECT_TRUE(run(wait_readable_then_read()));
+}
+
+TEST(tcp_stream, wait_readable_honours_its_deadline) {
+    EXPECT_EQ(run(wait_readable_times_out()), std::errc::timed_out);
+}
+
+TEST(tcp_stream, wait_readable_completes_at_eof) { EXPECT_TRUE(run(wait_readable_sees_eof())); }

@@ -27,12 +27,14 @@ struct io_token {
 };
 
 enum class io_kind : uint8_t {
-    accept,      ///< `res` = the new descriptor; `addr`/`addrlen` receive the peer
-    connect,     ///< `addr`/`addrlen` hold the target; `res` = 0
-    recv,        ///< `res` = bytes read (0 = EOF)
-    recv_exact,  ///< reads until `len` bytes or EOF; `res` = bytes read
-    send,        ///< `res` = bytes written
-    send_all,    ///< writes all `len` bytes; `res` = `len`
+    accept,         ///< `res` = the new descriptor; `addr`/`addrlen` receive the peer
+    connect,        ///< `addr`/`addrlen` hold the target; `res` = 0
+    recv,           ///< `res` = bytes read (0 = EOF)
+    recv_exact,     ///< reads until `len` bytes or EOF; `res` = bytes read
+    send,           ///< `res` = bytes written
+    send_all,       ///< writes all `len` bytes; `res` = `len`
+    wait_readable,  ///< waits until a read would not block (data, EOF or error); `res` = 0.
+                    ///< Needs no buffer: idle connections pin no memory while they wait.
 };
 
 /// An I/O operation in the awaiting frame. `res` >= 0 is the result, < 0 is `-errno`.

@@ -7,6 +7,7 @@
 #include <opensocket/executor.hpp>
 #include <opensocket/socket_handle.hpp>
 #include <opensocket/task.hpp>
+#include <opensocket/timer_queue.hpp>
 
 #include <cerrno>
 #include <span>
@@ -60,26 +61,53 @@ public:
 
 protected:
     bool suspend(std::coroutine_handle<> h, const std::stop_token& token) noexcept;
-    /// After resumption: the error, if any (ECANCELED maps to operation_canceled).
+    /// After resumption: the error, if any (ECANCELED maps to operation_canceled, or to
+    /// timed_out when the deadline cancelled it).
     std::error_code finish() noexcept;
+
+    /// Fires at the deadline and cancels the pending op (no allocation, no stop source).
+    struct deadline_timer : timer_node {
+        io_awaiter_base* owner = nullptr;
+        bool fired = false;
+    };
 
     io_object& obj_;
     io_op op_;
     std::error_code early_;
+    deadline_timer timer_;
+};
+
+/// Adds `.before(deadline)` to an awaiter type: the op fails with `std::errc::timed_out` if it
+/// has not completed by then. Cheaper than `with_timeout` (no task, no stop source).
+template <class Derived>
+class deadline_mixin : public io_awaiter_base {
+public:
+    using io_awaiter_base::io_awaiter_base;
+    Derived before(clock::time_point deadline) && noexcept {
+        timer_.deadline = deadline;
+        return std::move(static_cast<Derived&>(*this));
+    }
 };
 
 /// Byte-count result: read_some, write_some, write_all.
-class bytes_awaiter : public io_awaiter_base {
+class bytes_awaiter : public deadline_mixin<bytes_awaiter> {
 public:
-    using io_awaiter_base::io_awaiter_base;
+    using deadline_mixin::deadline_mixin;
     result<std::size_t> await_resume() noexcept;
 };
 
 /// read_exact: fails with `error::unexpected_eof` if the peer closes early.
-class exact_awaiter : public io_awaiter_base {
+class exact_awaiter : public deadline_mixin<exact_awaiter> {
 public:
-    using io_awaiter_base::io_awaiter_base;
+    using deadline_mixin::deadline_mixin;
     result<std::size_t> await_resume() noexcept;
+};
+
+/// wait_readable: success once a read would not block.
+class ready_awaiter : public deadline_mixin<ready_awaiter> {
+public:
+    using deadline_mixin::deadline_mixin;
+    result<void> await_resume() noexcept;
 };
 
 }  // namespace opensocket::detail

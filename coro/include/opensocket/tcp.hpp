@@ -17,6 +17,9 @@
 
 namespace opensocket {
 
+/// Every operation below can be bounded: `co_await s.read_some(buf).before(deadline)` fails
+/// with `std::errc::timed_out` at `deadline` (a timer in the awaiter; no allocation).
+///
 /// A connected TCP socket. Move-only. Destroying or closing it while an operation is pending
 /// resumes that operation with `operation_canceled`. Use it from one executor only.
 class tcp_stream {
@@ -34,6 +37,11 @@ public:
     /// Reads what is available (at least 1 byte), or 0 at end of stream.
     detail::bytes_awaiter read_some(std::span<std::byte> buf) noexcept {
         return {io_, io_kind::recv, buf.data(), buf.size()};
+    }
+    /// Waits until a read would not block (data, EOF or an error is pending) without reading:
+    /// an idle connection then needs no buffer while it waits.
+    detail::ready_awaiter wait_readable() noexcept {
+        return {io_, io_kind::wait_readable, nullptr, 0};
     }
     /// Reads exactly `buf.size()` bytes; `error::unexpected_eof` if the peer closes first.
     detail::exact_awaiter read_exact(std::span<std::byte> buf) noexcept {
