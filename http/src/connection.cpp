@@ -1,0 +1,242 @@
+// The per-connection loop: idle wait without a buffer, then bursts of parse / dispatch / write
+// with a borrowed workspace.
+
+#include "wire.hpp"
+#include "workspace.hpp"
+
+#include <opensocket/http/errors.hpp>
+#include <opensocket/http/server.hpp>
+#include <opensocket/log.hpp>
+
+#include <sys/socket.h>
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <cstring>
+
+namespace opensocket::http {
+namespace {
+
+std::atomic<uint64_t> request_count{0};
+std::atomic<uint64_t> connection_count{0};
+
+using detail::workspace;
+
+/// Per-connection state that outlives bursts (kept small: it lives in an idle frame).
+struct connection_state {
+    uint64_t sequence = 0;
+    const std::stop_token* outer_stop = nullptr;  ///< the connection task's token (drain)
+};
+
+task<bool> flush(tcp_stream& s, workspace& w, const server_config& cfg) {
+    if (w.out.empty()) co_return true;
+    auto r = co_await s.write_all(w.out).before(clock::now() + cfg.write_timeout);
+    w.out.clear();
+    co_return static_cast<bool>(r);
+}
+
+/// Makes room to read more: drops answered requests and decoded chunk data, then grows the
+/// buffer when it is full. False if the request cannot fit (the parser's limits prevent this).
+bool make_room(workspace& w, const server_config& cfg) {
+    if (w.begin > 0) {
+        std::memmove(w.in.data(), w.in.data() + w.begin, w.end - w.begin);
+        w.end -= w.begin;
+        w.begin = 0;
+    }
+    if (w.body_used > 0) {  // decoded chunked data is in body_buf: keep only the head before it
+        std::size_t head = w.parser.head().size;
+        std::size_t from = head + w.body_used;
+        std::memmove(w.in.data() + head, w.in.data() + from, w.end - from);
+        w.end -= w.body_used;
+        w.body_used = 0;
+    }
+    if (w.end < w.in.size()) return true;
+    const std::size_t cap = cfg.limits.max_header_bytes + cfg.limits.max_body_size + 64 * 1024;
+    if (w.in.size() >= cap) return false;
+    w.in.resize(std::min(cap, w.in.size() * 2));
+    return true;
+}
+
+/// The body of the complete head at `w.begin`, if it is all here. Sets `status` on a framing
+/// error (then the connection closes).
+bool body_ready(workspace& w, std::string_view data, std::string_view& body, std::size_t& used,
+                int& status) {
+    const request_head& head = w.parser.head();
+    switch (head.body.kind) {
+        case body_kind::none: used = head.size; return true;
+        case body_kind::content_length:
+            if (data.size() - head.size < head.body.length) return false;
+            body = data.substr(head.size, head.body.length);
+            used = head.size + head.body.length;
+            return true;
+        case body_kind::chunked: break;
+    }
+    if (!w.body_started) {
+        w.body.start(head.body);
+        w.body_started = true;
+    }
+    for (;;) {
+        auto step = w.body.next(data.substr(head.size + w.body_used));
+        if (!step) {
+            status = status_code(step.error());
+            return false;
+        }
+        w.body_buf.append(step->data);
+        w.body_used += step->consumed;
+        if (step->done) {
+            body = w.body_buf;
+            used = head.size + w.body_used;
+            return true;
+        }
+        if (step->consumed == 0) return false;  // needs more input
+    }
+}
+
+task<response> dispatch(const router& r, request& req) {
+    bool path_known = false;
+    const handler* h = r.find(req.head.method, req.head.path(), path_known);
+    if (h == nullptr) {
+        co_return path_known ? response::text(405, "method not allowed\n")
+                             : response::text(404, "not found\n");
+    }
+    try {
+        co_return co_await (*h)(req);
+    } catch (const std::exception& e) {
+        log_error("http handler for {} failed: {}", req.head.target, e.what());
+    }
+    response err = response::text(500, "internal server error\n");
+    err.close = true;
+    co_return err;
+}
+
+enum class burst_end { idle, close };
+
+/// Answers every request it can with the bytes at hand, reading more while a request is
+/// incomplete. Runs shielded from the connection's stop token: a request in progress finishes.
+task<burst_end> serve_burst(tcp_stream& s, workspace& w, const router& r, const server_config& cfg,
+                            connection_state& st) {
+    const auto head_deadline = clock::now() + cfg.head_timeout;
+    auto body_deadline = clock::time_point::max();
+    bool have_read = !w.input_empty();  // a burst starts because the socket became readable
+    for (;;) {
+        while (!w.input_empty()) {
+            std::string_view data(w.in.data() + w.begin, w.end - w.begin);
+            auto parsed = w.parser.parse(data);
+            if (!parsed) {
+                detail::append_error(w.out, status_code(parsed.error()), cfg.server_name);
+                co_await flush(s, w, cfg);
+                co_return burst_end::close;
+            }
+            if (*parsed == parse_status::incomplete) break;
+            const request_head& head = w.parser.head();
+            std::string_view body;
+            std::size_t used = 0;
+            int status = 0;
+            if (!body_ready(w, data, body, used, status)) {
+                if (status != 0) {
+                    detail::append_error(w.out, status, cfg.server_name);
+                    co_await flush(s, w, cfg);
+                    co_return burst_end::close;
+                }
+                if (body_deadline == clock::time_point::max())
+                    body_deadline = clock::now() + cfg.body_timeout;
+                if (head.expect_continue && !w.continue_sent) {
+                    w.out.append("HTTP/1.1 100 Continue\r\n\r\n");
+                    w.continue_sent = true;
+                }
+                break;
+            }
+            request req{head, body, s, executor::current()->index(), ++st.sequence};
+            request_count.fetch_add(1, std::memory_order_relaxed);
+            response resp = co_await dispatch(r, req);
+            detail::framing_choice how;
+            how.head_request = head.method == method::head;
+            how.close = !head.keep_alive || st.outer_stop->stop_requested();
+            how.http10_keep_alive = head.version == version::http_1_0 && head.keep_alive;
+            detail::append_response(w.out, resp, cfg.server_name, how);
+            w.begin += used;
+            w.next_request();
+            body_deadline = clock::time_point::max();
+            if (how.close || resp.close) {
+                co_await flush(s, w, cfg);
+                co_return burst_end::close;
+            }
+            if (w.out.size() >= cfg.output_flush_bytes && !co_await flush(s, w, cfg))
+                co_return burst_end::close;
+        }
+        // Out of complete requests: send what is pending before waiting for more bytes.
+        if (!co_await flush(s, w, cfg)) co_return burst_end::close;
+        if (w.input_empty() && have_read) co_return burst_end::idle;
+        if (!make_room(w, cfg)) {
+            detail::append_error(w.out, 413, cfg.server_name);
+            co_await flush(s, w, cfg);
+            co_return burst_end::close;
+        }
+        bool in_body = body_deadline != clock::time_point::max();
+        auto n = co_await s.read_some(std::as_writable_bytes(std::span(w.in).subspan(w.end)))
+                     .before(in_body ? body_deadline : head_deadline);
+        if (!n || *n == 0) {
+            if (!n && n.error() == std::errc::timed_out) {
+                detail::append_error(w.out, 408, cfg.server_name);
+                co_await flush(s, w, cfg);
+            }
+            co_return burst_end::close;
+        }
+        w.end += *n;
+        have_read = true;
+    }
+}
+
+/// Closes after the last response. If the client may still be sending (unread input), read and
+/// discard for a moment first: closing with unread data sends RST, which can destroy the
+/// response in flight.
+task<> close_connection(tcp_stream& s, bool unread_input) {
+    std::byte probe;
+    if (!unread_input && ::recv(s.native(), &probe, 1, MSG_PEEK | MSG_DONTWAIT) <= 0) {
+        s.close();
+        co_return;
+    }
+    if (!s.shutdown_write()) {
+        s.close();
+        co_return;
+    }
+    const auto deadline = clock::now() + std::chrono::seconds(2);
+    std::array<std::byte, 4096> sink;
+    for (;;) {
+        auto n = co_await s.read_some(sink).before(deadline);
+        if (!n || *n == 0) break;
+    }
+    s.close();
+}
+
+}  // namespace
+
+uint64_t server_stats::requests() noexcept { return request_count.load(); }
+uint64_t server_stats::connections() noexcept { return connection_count.load(); }
+
+task<> serve_connection(tcp_stream s, const router& r, const server_config& cfg) {
+    connection_count.fetch_add(1, std::memory_order_relaxed);
+    std::stop_token stop = co_await get_stop_token();
+    connection_state st;
+    st.outer_stop = &stop;
+    std::unique_ptr<workspace> w;
+    bool unread = false;
+    for (;;) {
+        if (!w) {
+            // Idle: no buffer is held while waiting (the idle timeout and stop end it).
+            auto ready = co_await s.wait_readable().before(clock::now() + cfg.idle_timeout);
+            if (!ready) break;
+            w = detail::acquire_workspace(cfg.limits);
+        }
+        auto end = co_await serve_burst(s, *w, r, cfg, st).with_stop_token({});
+        if (end == burst_end::close || stop.stop_requested()) {
+            unread = !w->input_empty();
+            break;
+        }
+        detail::release_workspace(std::move(w));
+    }
+    detail::release_workspace(std::move(w));
+    co_await close_connection(s, unread);
+}
+
+}  // namespace opensocket::http

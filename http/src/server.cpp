@@ -1,0 +1,35 @@
+#include <opensocket/http/server.hpp>
+
+namespace opensocket::http {
+
+void router::add(method m, std::string path, handler h) {
+    routes_.push_back({m, std::move(path), std::move(h)});
+}
+
+const handler* router::find(method m, std::string_view path, bool& path_known) const noexcept {
+    path_known = false;
+    const handler* get_handler = nullptr;
+    for (const route& r : routes_) {
+        if (r.path != path) continue;
+        path_known = true;
+        if (r.m == m) return &r.h;
+        if (r.m == method::get) get_handler = &r.h;
+    }
+    return m == method::head ? get_handler : nullptr;  // HEAD is GET without the body
+}
+
+result<http_server> http_server::bind(runtime& rt, const socket_address& addr, router r,
+                                      server_config cfg, server_options opts) {
+    auto tcp = tcp_server::bind(rt, addr, opts);
+    if (!tcp) return fail(tcp.error());
+    auto s = std::make_shared<shared>(shared{std::move(r), std::move(cfg)});
+    return http_server(std::make_unique<tcp_server>(std::move(*tcp)), std::move(s));
+}
+
+void http_server::start() {
+    tcp_->start([s = shared_](tcp_stream stream, executor&) -> task<> {
+        return serve_connection(std::move(stream), s->routes, s->config);
+    });
+}
+
+}  // namespace opensocket::http
