@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds and runs the whole test suite, as CI does:
-#   scripts/test.sh                  release (-Werror), ASan+UBSan and TSan builds
-#   scripts/test.sh release          only one of: release asan tsan debug
+#   scripts/test.sh                  release (-Werror), ASan+UBSan and TSan builds, then the HTTP
+#                                    parser fuzzer for 60 s
+#   scripts/test.sh release          only some of: release asan tsan debug fuzz
 # Installs missing Debian packages first (as root; otherwise prints the command).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,10 +11,15 @@ scripts/deps.sh
 scripts/check_format.sh
 
 presets=("$@")
-[ ${#presets[@]} -eq 0 ] && presets=(ci-release asan tsan)
+[ ${#presets[@]} -eq 0 ] && presets=(ci-release asan tsan fuzz)
 
 for preset in "${presets[@]}"; do
     [ "$preset" = release ] && preset=ci-release
+    if [ "$preset" = fuzz ]; then
+        echo "=== fuzz: HTTP parser, ${OPENSOCKET_FUZZ_SECONDS:-60} s ==="
+        fuzz/run.sh "${OPENSOCKET_FUZZ_SECONDS:-60}" 2>&1 | tail -n 25
+        continue
+    fi
     run=()
     if [ "$preset" = tsan ]; then
         # TSan cannot map its shadow memory with 32 bits of mmap randomisation (PLATFORMS.md).
