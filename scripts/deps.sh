@@ -5,7 +5,8 @@
 set -euo pipefail
 
 packages=(cmake g++ clang-14 clang-format libclang-rt-14-dev pkg-config libfmt-dev liburing-dev
-          libgtest-dev libgmock-dev libbenchmark-dev python3)
+          libgtest-dev libgmock-dev libbenchmark-dev python3
+          curl wrk chromium)  # clients for the http_echo integration tests
 
 missing=()
 for p in "${packages[@]}"; do
