@@ -61,7 +61,8 @@ bool io_awaiter_base::suspend(std::coroutine_handle<> h, const std::stop_token& 
         return false;
     }
     if (auto r = obj_.ensure_attached(); !r) {
-        early_ = r.error();
+        early_ = r.error() == make_error_code(error::not_on_executor) ? early_not_on_executor
+                                                                      : r.error().value();
         return false;
     }
     op_.ex = obj_.owner();
@@ -77,7 +78,7 @@ bool io_awaiter_base::suspend(std::coroutine_handle<> h, const std::stop_token& 
         timer_.owner = this;
         timer_.fire = [](timer_node* n) noexcept {
             auto* t = static_cast<deadline_timer*>(n);
-            t->fired = true;
+            t->owner->fired_ = true;
             t->owner->op_.ex->io().cancel(t->owner->op_);
         };
         op_.ex->add_timer(timer_);
@@ -89,8 +90,9 @@ bool io_awaiter_base::suspend(std::coroutine_handle<> h, const std::stop_token& 
 std::error_code io_awaiter_base::finish() noexcept {
     op_.disarm();
     if (timer_.queued()) op_.ex->remove_timer(timer_);
-    if (early_) return early_;
-    if (op_.res == -ECANCELED && timer_.fired) return std::make_error_code(std::errc::timed_out);
+    if (early_ == early_not_on_executor) return make_error_code(error::not_on_executor);
+    if (early_ != 0) return errno_code(early_);
+    if (op_.res == -ECANCELED && fired_) return std::make_error_code(std::errc::timed_out);
     if (op_.res < 0) return errno_code(static_cast<int>(-op_.res));
     return {};
 }

@@ -30,7 +30,8 @@ struct connection_state {
 
 task<bool> flush(tcp_stream& s, workspace& w, const server_config& cfg) {
     if (w.out.empty()) co_return true;
-    auto r = co_await s.write_all(w.out).before(clock::now() + cfg.write_timeout);
+    auto r =
+        co_await s.write_all(std::as_bytes(std::span(w.out)), clock::now() + cfg.write_timeout);
     w.out.clear();
     co_return static_cast<bool>(r);
 }
@@ -173,8 +174,8 @@ task<burst_end> serve_burst(tcp_stream& s, workspace& w, const router& r, const 
             co_return burst_end::close;
         }
         bool in_body = body_deadline != clock::time_point::max();
-        auto n = co_await s.read_some(std::as_writable_bytes(std::span(w.in).subspan(w.end)))
-                     .before(in_body ? body_deadline : head_deadline);
+        auto n = co_await s.read_some(std::as_writable_bytes(std::span(w.in).subspan(w.end)),
+                                      in_body ? body_deadline : head_deadline);
         if (!n || *n == 0) {
             if (!n && n.error() == std::errc::timed_out) {
                 detail::append_error(w.out, 408, cfg.server_name);
@@ -201,9 +202,9 @@ task<> close_connection(tcp_stream& s, bool unread_input) {
         co_return;
     }
     const auto deadline = clock::now() + std::chrono::seconds(2);
-    std::array<std::byte, 4096> sink;
+    std::array<std::byte, 512> sink;
     for (;;) {
-        auto n = co_await s.read_some(sink).before(deadline);
+        auto n = co_await s.read_some(sink, deadline);
         if (!n || *n == 0) break;
     }
     s.close();
@@ -214,29 +215,35 @@ task<> close_connection(tcp_stream& s, bool unread_input) {
 uint64_t server_stats::requests() noexcept { return request_count.load(); }
 uint64_t server_stats::connections() noexcept { return connection_count.load(); }
 
-task<> serve_connection(tcp_stream s, const router& r, const server_config& cfg) {
-    connection_count.fetch_add(1, std::memory_order_relaxed);
+namespace {
+
+/// One busy period: borrows a workspace, serves until the input runs dry (true: go idle again)
+/// or the connection must close (false, after closing it). Its frame exists only while busy.
+task<bool> busy_period(tcp_stream& s, const router& r, const server_config& cfg,
+                       connection_state& st) {
     std::stop_token stop = co_await get_stop_token();
-    connection_state st;
     st.outer_stop = &stop;
-    std::unique_ptr<workspace> w;
-    bool unread = false;
-    for (;;) {
-        if (!w) {
-            // Idle: no buffer is held while waiting (the idle timeout and stop end it).
-            auto ready = co_await s.wait_readable().before(clock::now() + cfg.idle_timeout);
-            if (!ready) break;
-            w = detail::acquire_workspace(cfg.limits);
-        }
-        auto end = co_await serve_burst(s, *w, r, cfg, st).with_stop_token({});
-        if (end == burst_end::close || stop.stop_requested()) {
-            unread = !w->input_empty();
-            break;
-        }
-        detail::release_workspace(std::move(w));
-    }
+    auto w = detail::acquire_workspace(cfg.limits);
+    auto end = co_await serve_burst(s, *w, r, cfg, st).with_stop_token({});
+    const bool unread = !w->input_empty();
     detail::release_workspace(std::move(w));
+    if (end == burst_end::idle && !stop.stop_requested()) co_return true;
     co_await close_connection(s, unread);
+    co_return false;
+}
+
+}  // namespace
+
+task<> serve_connection(tcp_stream s, const router& r, const server_config& cfg) {
+    // This frame is all an idle connection costs (with the socket and its engine slot), so it
+    // holds only the socket, the idle wait and a little state; the rest lives in child frames.
+    connection_count.fetch_add(1, std::memory_order_relaxed);
+    connection_state st;
+    for (;;) {
+        if (!co_await s.wait_readable(clock::now() + cfg.idle_timeout)) break;
+        if (!co_await busy_period(s, r, cfg, st)) co_return;
+    }
+    s.close();  // idle timeout or stop: nothing is in flight
 }
 
 }  // namespace opensocket::http

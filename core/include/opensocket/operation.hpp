@@ -55,9 +55,10 @@ private:
     void on_stop_requested() noexcept;
     static void run_cancel(detail::remote_node* n) noexcept;
 
+    std::optional<std::stop_callback<canceller>> stop_cb_;
+    // Last, so that a derived op's small fields can use the tail padding (a smaller frame).
     std::atomic<uint8_t> state_{pending};
     bool armed_ = false;
-    std::optional<std::stop_callback<canceller>> stop_cb_;
 };
 
 }  // namespace opensocket

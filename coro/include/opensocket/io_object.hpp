@@ -47,11 +47,13 @@ private:
 /// `await_resume` yields the raw `io_op` result; the socket types map it to typed results.
 class io_awaiter_base {
 public:
-    io_awaiter_base(io_object& obj, io_kind kind, std::byte* buf, std::size_t len) noexcept
+    io_awaiter_base(io_object& obj, io_kind kind, std::byte* buf, std::size_t len,
+                    clock::time_point deadline = {}) noexcept
         : obj_(obj) {
         op_.kind = kind;
         op_.buf = buf;
         op_.len = len;
+        timer_.deadline = deadline;
     }
     bool await_ready() const noexcept { return false; }
     template <class Promise>
@@ -68,13 +70,16 @@ protected:
     /// Fires at the deadline and cancels the pending op (no allocation, no stop source).
     struct deadline_timer : timer_node {
         io_awaiter_base* owner = nullptr;
-        bool fired = false;
     };
 
     io_object& obj_;
     io_op op_;
-    std::error_code early_;
     deadline_timer timer_;
+    // Kept small (this object lives in long-lived frames): an error found before starting is an
+    // errno (> 0) or `early_not_on_executor`.
+    static constexpr int32_t early_not_on_executor = -1;
+    int32_t early_ = 0;
+    bool fired_ = false;
 };
 
 /// Adds `.before(deadline)` to an awaiter type: the op fails with `std::errc::timed_out` if it
@@ -83,7 +88,9 @@ template <class Derived>
 class deadline_mixin : public io_awaiter_base {
 public:
     using io_awaiter_base::io_awaiter_base;
-    Derived before(clock::time_point deadline) && noexcept {
+    /// Returns the same awaiter (an rvalue reference to the temporary): returning a moved copy
+    /// would make the coroutine frame hold two awaiters across the suspension.
+    Derived&& before(clock::time_point deadline) && noexcept {
         timer_.deadline = deadline;
         return std::move(static_cast<Derived&>(*this));
     }

@@ -43,6 +43,20 @@ public:
     detail::ready_awaiter wait_readable() noexcept {
         return {io_, io_kind::wait_readable, nullptr, 0};
     }
+    /// `wait_readable` failing with `timed_out` at `deadline`. Prefer these deadline overloads
+    /// in long-lived frames: g++ keeps both the temporary and the result of `.before()` there.
+    detail::ready_awaiter wait_readable(clock::time_point deadline) noexcept {
+        return {io_, io_kind::wait_readable, nullptr, 0, deadline};
+    }
+    /// `read_some` failing with `timed_out` at `deadline`.
+    detail::bytes_awaiter read_some(std::span<std::byte> buf, clock::time_point deadline) noexcept {
+        return {io_, io_kind::recv, buf.data(), buf.size(), deadline};
+    }
+    /// `write_all` failing with `timed_out` at `deadline`.
+    detail::bytes_awaiter write_all(std::span<const std::byte> buf,
+                                    clock::time_point deadline) noexcept {
+        return {io_, io_kind::send_all, const_cast<std::byte*>(buf.data()), buf.size(), deadline};
+    }
     /// Reads exactly `buf.size()` bytes; `error::unexpected_eof` if the peer closes first.
     detail::exact_awaiter read_exact(std::span<std::byte> buf) noexcept {
         return {io_, io_kind::recv_exact, buf.data(), buf.size()};
