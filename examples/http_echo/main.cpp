@@ -43,15 +43,23 @@ main{max-width:860px;margin:40px auto;padding:0 20px}
 h1{font-size:28px;margin:0 0 4px}h1 span{color:var(--accent)}p.sub{margin:0 0 24px;color:var(--muted)}
 .card{background:var(--card);border:1px solid var(--line);border-radius:14px;padding:20px 22px;margin-bottom:18px;box-shadow:0 1px 2px rgba(0,0,0,.04)}
 .line{font:600 17px/1.4 ui-monospace,SFMono-Regular,Menlo,monospace;word-break:break-all}
-.method{display:inline-block;background:var(--accent);color:#fff;border-radius:6px;padding:1px 8px;margin-right:8px}
+.method{display:inline-block;background:var(--accent);color:#fff;border-radius:6px;padding:1px 8px;margin-right:2px}
 .stats{display:grid;grid-template-columns:repeat(auto-fit,minmax(150px,1fr));gap:12px}
-.stat b{display:block;font-size:22px}.stat small{color:var(--muted)}
+.stat{min-width:0}.stat b{display:block;font-size:22px;overflow-wrap:anywhere}#client{font-size:17px;line-height:1.9}.stat small{color:var(--muted)}
 table{width:100%;border-collapse:collapse;font:14px/1.45 ui-monospace,SFMono-Regular,Menlo,monospace}
 td{padding:6px 8px;border-top:1px solid var(--line);vertical-align:top;word-break:break-all}
-td:first-child{color:var(--accent);white-space:nowrap;width:30%}
+td:first-child{color:var(--accent);width:30%;min-width:8em;overflow-wrap:anywhere}
 h2{font-size:13px;text-transform:uppercase;letter-spacing:.08em;color:var(--muted);margin:0 0 10px}
 footer{color:var(--muted);font-size:13px;text-align:center;margin:30px 0}code{font-family:ui-monospace,monospace}
 </style>)";
+
+// An IPv4 client of a dual-stack listener shows up as [::ffff:a.b.c.d]:port; print a.b.c.d:port.
+std::string client_text(const socket_address& peer) {
+    std::string host = peer.host_string();
+    if (peer.is_v6() && host.rfind("::ffff:", 0) == 0 && host.find('.') != std::string::npos)
+        return host.substr(7) + ":" + std::to_string(peer.port());
+    return peer.to_string();
+}
 
 task<response> home(request& req) {
     uint64_t views = page_views.fetch_add(1, std::memory_order_relaxed) + 1;
@@ -70,7 +78,7 @@ task<response> home(request& req) {
         "<div class=card><h2>Request line</h2><div class=line id=request-line>"
         "<span class=method>";
     append_escaped(html, req.head.method_text);
-    html += "</span>";
+    html += "</span> ";
     append_escaped(html, req.head.target);
     html += " ";
     html += to_string(req.head.version);
@@ -80,7 +88,7 @@ task<response> home(request& req) {
         "<div class=stat><small>Served by executor</small><b id=executor>#{}</b></div>"
         "<div class=stat><small>Page views</small><b id=views>{}</b></div>"
         "<div class=stat><small>Requests on this connection</small><b id=sequence>{}</b></div>",
-        peer ? peer->to_string() : "unknown", req.executor_index, views, req.sequence);
+        peer ? client_text(*peer) : "unknown", req.executor_index, views, req.sequence);
     html += "</div></div><div class=card><h2>Headers</h2><table id=headers>";
     for (const header& h : req.head.headers) {
         html += "<tr><td>";
