@@ -2,10 +2,51 @@
 #include <opensocket/backends/epoll_poller.hpp>
 #include <opensocket/backends/readiness_engine.hpp>
 #include <opensocket/error.hpp>
+#include <opensocket/log.hpp>
 
+#ifdef OPENSOCKET_HAVE_URING
+#include <opensocket/backends/uring_engine.hpp>
+#endif
+
+#include <atomic>
 #include <cstdlib>
+#include <string>
 
 namespace opensocket {
+namespace {
+
+// What `automatic` tries first. See docs/backends.md ("Which engine `auto` picks") for the
+// measurements behind this choice.
+constexpr bool automatic_prefers_uring = false;
+
+result<std::unique_ptr<engine>> make_epoll() {
+    try {
+        return std::unique_ptr<engine>(
+            std::make_unique<readiness_engine>(std::make_unique<epoll_poller>()));
+    } catch (const std::system_error& e) {
+        return fail(e.code());
+    }
+}
+
+/// The io_uring engine, or engine_unavailable with the reason logged: as an error when it was
+/// asked for by name, once per process as information when `automatic` falls back.
+result<std::unique_ptr<engine>> make_uring(bool forced) {
+#ifdef OPENSOCKET_HAVE_URING
+    std::string why;
+    auto e = uring_engine::create({}, &why);
+    if (e) return std::unique_ptr<engine>(std::move(*e));
+#else
+    std::string why = "this build has no io_uring engine (liburing was not found)";
+#endif
+    static std::atomic<bool> fallback_logged{false};
+    if (forced)
+        log_error("io_uring engine unavailable: {}", why);
+    else if (!fallback_logged.exchange(true))
+        log_info("io_uring engine unavailable ({}); using epoll", why);
+    return fail(error::engine_unavailable);
+}
+
+}  // namespace
 
 result<engine_kind> parse_engine_kind(std::string_view name) noexcept {
     if (name == "auto" || name == "automatic") return engine_kind::automatic;
@@ -39,14 +80,11 @@ result<std::unique_ptr<engine>> make_engine(engine_kind kind) {
     if (!resolved) return fail(resolved.error());
     switch (*resolved) {
         case engine_kind::automatic:
-        case engine_kind::epoll:
-            try {
-                return std::unique_ptr<engine>(
-                    std::make_unique<readiness_engine>(std::make_unique<epoll_poller>()));
-            } catch (const std::system_error& e) {
-                return fail(e.code());
-            }
-        case engine_kind::uring:
+            if (automatic_prefers_uring)
+                if (auto e = make_uring(false)) return e;
+            return make_epoll();
+        case engine_kind::epoll: return make_epoll();
+        case engine_kind::uring: return make_uring(true);
         case engine_kind::select:
         case engine_kind::kqueue: break;  // not in this build yet
     }

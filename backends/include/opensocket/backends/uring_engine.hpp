@@ -1,0 +1,145 @@
+#pragma once
+/// \file uring_engine.hpp
+/// The io_uring engine: every operation is an SQE, every completion a CQE; nothing waits for
+/// readiness in user space. Built only when liburing is found (OPENSOCKET_HAVE_URING). One ring
+/// per engine, so one per executor. See docs/backends.md for the design.
+
+#include <opensocket/engine.hpp>
+#include <opensocket/result.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <system_error>
+#include <vector>
+
+struct io_uring;
+struct io_uring_sqe;
+
+namespace opensocket {
+
+/// Construction parameters of a `uring_engine`.
+struct uring_options {
+    /// Submission queue entries (the kernel rounds up to a power of two and clamps). Any size
+    /// works for any number of concurrent operations: a full SQ is submitted and refilled.
+    unsigned entries = 256;
+    /// Completion queue entries; 0 = 16 x `entries`. A full CQ spills into the kernel's overflow
+    /// list (IORING_FEAT_NODROP), which is flushed as it is reaped: nothing is lost.
+    unsigned cq_entries = 0;
+    /// Testing: every socket SQE carries IOSQE_ASYNC, so it runs in an io-wq worker that honours
+    /// O_NONBLOCK. Accept and connect then complete with EAGAIN / EINPROGRESS and go through the
+    /// engine's readiness fallback, which otherwise only old kernels need.
+    bool async_first = false;
+};
+
+/// What the probe found: io_uring works here (`available`), or why not.
+struct uring_support {
+    bool available = false;
+    std::error_code error;  ///< ENOSYS, EPERM, ENOMEM, EINVAL, ... when not available
+    std::string reason;     ///< one line for a log: which call failed and the likely cause
+};
+
+/// Probes io_uring with a real submit: a tiny ring, the opcodes the engine needs, one NOP through
+/// `io_uring_enter`. Seccomp filters (Docker's default profile returns EPERM),
+/// `kernel.io_uring_disabled` and old kernels (ENOSYS) all show here. Not cached: a filter
+/// installed later is seen. Thread-safe; costs one ring setup and teardown.
+uring_support probe_uring() noexcept;
+
+/// The io_uring engine. All members except `wake()` belong to one thread: the executor thread
+/// that first submits (IORING_SETUP_SINGLE_ISSUER where the kernel has it). It may be created on
+/// another thread; the ring stays disabled until its first use.
+///
+/// Operations never complete inline (`start` returns false unless the token is stale): the SQE is
+/// queued and submitted with the others of the loop turn by the next `poll`. An operation
+/// completes when its CQE arrives, never earlier, so the kernel never writes into a frame that
+/// was resumed. `cancel` and `detach` submit IORING_OP_ASYNC_CANCEL; the operation then completes
+/// with its own CQE (ECANCELED, or its real result if that came first), exactly once.
+class uring_engine final : public engine {
+public:
+    /// Probes io_uring (see `probe_uring`) and sets up a ring with the best flags the kernel
+    /// accepts: SINGLE_ISSUER | DEFER_TASKRUN, else COOP_TASKRUN, else none. Errors: the probe's
+    /// error (and `*why` = its reason), or the ring setup's.
+    static result<std::unique_ptr<uring_engine>> create(const uring_options& opts = {},
+                                                        std::string* why = nullptr) noexcept;
+    ~uring_engine() override;
+    uring_engine(const uring_engine&) = delete;
+    uring_engine& operator=(const uring_engine&) = delete;
+
+    std::string_view name() const noexcept override { return "uring"; }
+    result<io_token> attach(native_handle fd) noexcept override;
+    void detach(io_token token) noexcept override;
+    bool start(io_op& op) noexcept override;
+    void cancel(io_op& op) noexcept override;
+    void poll(int64_t timeout_ns) override;
+    void wake() noexcept override;
+
+    /// Counters for tests and diagnostics (engine thread).
+    struct statistics {
+        unsigned setup_flags = 0;        ///< the IORING_SETUP_* flags the ring was created with
+        uint64_t sq_full_submits = 0;    ///< submits forced by a full SQ inside a loop turn
+        uint64_t backlogged = 0;         ///< SQEs deferred because even a submit freed no entry
+        uint64_t overflow_flushes = 0;   ///< reaps that found the CQ overflow flag set
+        uint64_t readiness_retries = 0;  ///< EAGAIN/EINPROGRESS answers turned into a poll
+        uint64_t cancels = 0;            ///< IORING_OP_ASYNC_CANCEL requests queued
+    };
+    const statistics& stats() const noexcept { return stats_; }
+
+private:
+    // The pending ops of one descriptor in start order, linked through io_op::next. Per
+    // direction, only the first is in the kernel (or waiting for an SQE); the rest queue behind.
+    struct op_queue {
+        io_op* head = nullptr;
+        io_op* tail = nullptr;
+        bool empty() const noexcept { return head == nullptr; }
+        void push(io_op* op) noexcept;
+        io_op* pop() noexcept;
+        bool remove(io_op* op) noexcept;
+        bool contains(const io_op* op) const noexcept;
+        io_op* first(bool read_side) const noexcept;
+    };
+    struct slot {
+        uint32_t generation = 1;
+        bool in_use = false;
+        uint32_t next_free = 0;  // 1-based, 0 = none
+        op_queue ops;
+    };
+    struct ring_deleter {
+        void operator()(io_uring* r) const noexcept;
+    };
+
+    uring_engine(std::unique_ptr<io_uring, ring_deleter> ring, int wake_fd,
+                 const uring_options& opts, unsigned flags) noexcept;
+
+    slot* find(io_token t) noexcept;
+    void enable() noexcept;
+    // SQE plumbing (uring_submit.cpp)
+    io_uring_sqe* get_sqe() noexcept;
+    bool submit_pending() noexcept;
+    void queue_step(io_op& op) noexcept;
+    void queue_cancel(io_op& op) noexcept;
+    bool queue_wake_read() noexcept;
+    void drain_backlog() noexcept;
+    void prep_step(io_uring_sqe* sqe, io_op& op) noexcept;
+    // Completion side (uring_complete.cpp)
+    void reap() noexcept;
+    void dispatch(uint64_t user_data, int32_t res) noexcept;
+    void on_poll_done(io_op& op, int32_t res) noexcept;
+    void on_io_done(io_op& op, int32_t res) noexcept;
+    void finish(io_op& op, int64_t res) noexcept;
+    void unlink(io_op& op) noexcept;
+    bool remove_waiting(std::vector<io_op*>& list, io_op& op) noexcept;
+
+    std::unique_ptr<io_uring, ring_deleter> ring_;
+    int wake_fd_ = -1;
+    uint64_t wake_buf_ = 0;  // the eventfd read's target; the ring owns it while armed
+    bool wake_armed_ = false;
+    bool enabled_ = false;
+    bool async_first_ = false;
+    std::vector<slot> slots_;
+    uint32_t free_head_ = 0;
+    std::vector<io_op*> waiting_steps_;    // ops whose next SQE found the SQ full
+    std::vector<io_op*> waiting_cancels_;  // cancels that found the SQ full
+    statistics stats_;
+};
+
+}  // namespace opensocket

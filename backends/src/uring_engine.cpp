@@ -1,0 +1,168 @@
+// The io_uring engine's bookkeeping: slots, the per-descriptor queues, cancellation, the poll.
+// SQE preparation is in uring_submit.cpp, completion handling in uring_complete.cpp.
+
+#include "io_syscalls.hpp"
+
+#include <opensocket/backends/uring_engine.hpp>
+
+#include <liburing.h>
+#include <cerrno>
+#include <system_error>
+
+namespace opensocket {
+
+void uring_engine::op_queue::push(io_op* op) noexcept {
+    op->next = nullptr;
+    (tail != nullptr ? tail->next : head) = op;
+    tail = op;
+}
+
+io_op* uring_engine::op_queue::pop() noexcept {
+    io_op* op = head;
+    head = op->next;
+    if (head == nullptr) tail = nullptr;
+    op->next = nullptr;
+    return op;
+}
+
+bool uring_engine::op_queue::remove(io_op* op) noexcept {
+    io_op* prev = nullptr;
+    for (io_op* cur = head; cur != nullptr; prev = cur, cur = cur->next) {
+        if (cur != op) continue;
+        (prev != nullptr ? prev->next : head) = cur->next;
+        if (tail == cur) tail = prev;
+        cur->next = nullptr;
+        return true;
+    }
+    return false;
+}
+
+bool uring_engine::op_queue::contains(const io_op* op) const noexcept {
+    for (const io_op* cur = head; cur != nullptr; cur = cur->next)
+        if (cur == op) return true;
+    return false;
+}
+
+io_op* uring_engine::op_queue::first(bool read_side) const noexcept {
+    for (io_op* cur = head; cur != nullptr; cur = cur->next)
+        if (detail::reads(cur->kind) == read_side) return cur;
+    return nullptr;
+}
+
+uring_engine::slot* uring_engine::find(io_token t) noexcept {
+    if (t.index >= slots_.size()) return nullptr;
+    slot& s = slots_[t.index];
+    return s.in_use && s.generation == t.generation ? &s : nullptr;
+}
+
+result<io_token> uring_engine::attach(native_handle fd) noexcept {
+    if (fd < 0) return fail(std::errc::bad_file_descriptor);
+    uint32_t index;
+    if (free_head_ != 0) {
+        index = free_head_ - 1;
+        free_head_ = slots_[index].next_free;
+    } else {
+        try {
+            slots_.emplace_back();
+        } catch (const std::bad_alloc&) {
+            return fail(std::errc::not_enough_memory);
+        }
+        index = static_cast<uint32_t>(slots_.size() - 1);
+    }
+    slot& s = slots_[index];
+    s.in_use = true;
+    return io_token{index, s.generation};
+}
+
+void uring_engine::detach(io_token token) noexcept {
+    slot* s = find(token);
+    if (s == nullptr) return;
+    ++s->generation;  // CQEs of the ops below now find no slot: they are orphans
+    s->in_use = false;
+    op_queue& ops = s->ops;
+    const bool had_ops = !ops.empty();
+    io_op* first_reader = ops.first(true);
+    io_op* first_writer = ops.first(false);
+    while (!ops.empty()) {
+        io_op* op = ops.pop();
+        const bool active = op == first_reader || op == first_writer;
+        if (active && !remove_waiting(waiting_steps_, *op)) {
+            // In the kernel: it may still write into the op's buffer or address, so the op
+            // completes with its own CQE (-ECANCELED, or its result if that came first).
+            if (op->res != -ECANCELED) {
+                op->res = -ECANCELED;
+                queue_cancel(*op);
+            }
+            continue;
+        }
+        op->res = -ECANCELED;  // queued behind another op, or waiting for an SQE: not in the kernel
+        op->started = false;
+        op->complete();
+    }
+    // The caller closes the descriptor next. Pending SQEs that name it must reach the kernel
+    // first: it then holds its own file reference, and a new descriptor with the same number
+    // cannot be mistaken for it.
+    if (had_ops) (void)submit_pending();
+    s->next_free = free_head_;
+    free_head_ = token.index + 1;
+}
+
+bool uring_engine::start(io_op& op) noexcept {
+    slot* s = find(op.token);
+    if (s == nullptr) {
+        op.res = -EBADF;
+        return true;
+    }
+    // While in flight, `res` is scratch: -ECANCELED marks a requested cancellation.
+    op.res = 0;
+    op.started = false;
+    op_queue& ops = s->ops;
+    ops.push(&op);
+    // One op per direction in the kernel at a time, FIFO like the readiness engine: two sends
+    // on one stream must not interleave their bytes.
+    if (ops.first(detail::reads(op.kind)) == &op) queue_step(op);
+    return false;
+}
+
+void uring_engine::cancel(io_op& op) noexcept {
+    slot* s = find(op.token);
+    if (s == nullptr) return;  // detached: its cancel is already on the way
+    op_queue& ops = s->ops;
+    if (!ops.contains(&op)) return;  // completed already (a deadline firing late)
+    if (ops.first(detail::reads(op.kind)) != &op || remove_waiting(waiting_steps_, op)) {
+        finish(op, -ECANCELED);  // not in the kernel: done at once
+        return;
+    }
+    if (op.res == -ECANCELED) return;  // asked before
+    op.res = -ECANCELED;
+    queue_cancel(op);
+}
+
+void uring_engine::poll(int64_t timeout_ns) {
+    if (!enabled_) enable();
+    drain_backlog();
+    if (!wake_armed_) wake_armed_ = queue_wake_read();
+    // Something still lacks an SQE (or the wake-up is not armed): reap and come back at once.
+    if (!waiting_steps_.empty() || !waiting_cancels_.empty() || !wake_armed_) timeout_ns = 0;
+    io_uring* ring = ring_.get();
+    int r;
+    if (timeout_ns == 0) {
+        r = io_uring_submit_and_get_events(ring);  // also runs DEFER_TASKRUN completion work
+    } else if (timeout_ns < 0) {
+        r = io_uring_submit_and_wait(ring, 1);
+    } else {
+        __kernel_timespec ts{};
+        ts.tv_sec = timeout_ns / 1'000'000'000;
+        ts.tv_nsec = timeout_ns % 1'000'000'000;
+        io_uring_cqe* cqe = nullptr;
+        r = io_uring_submit_and_wait_timeout(ring, &cqe, 1, &ts, nullptr);
+    }
+    // ETIME: the timeout; EINTR: a signal. EAGAIN/EBUSY: the kernel wants completions reaped
+    // before it takes more submissions (old kernels with a CQ overflow backlog); the SQEs stay
+    // queued and the next poll submits them.
+    if (r < 0 && r != -ETIME && r != -EINTR && r != -EAGAIN && r != -EBUSY)
+        throw std::system_error(-r, std::system_category(), "io_uring_enter");
+    reap();
+}
+
+}  // namespace opensocket

@@ -1,0 +1,30 @@
+#pragma once
+// How the io_uring engine tags its SQEs. An operation's SQE carries the io_op's address (at
+// least 8-byte aligned, so the low bits are free); the other values are never valid addresses.
+
+#include <opensocket/engine.hpp>
+
+#include <cstdint>
+
+namespace opensocket::detail::uring {
+
+/// A cancel request: its own CQE carries nothing the engine needs.
+inline constexpr uint64_t ignored = 0;
+/// The read on the wake-up eventfd.
+inline constexpr uint64_t wake = 8;
+/// Set on an op's address while the op waits for readiness (the EAGAIN fallback's POLL_ADD).
+inline constexpr uint64_t poll_bit = 1;
+/// liburing's own timeout SQE on kernels without IORING_FEAT_EXT_ARG (LIBURING_UDATA_TIMEOUT).
+inline constexpr uint64_t liburing_timeout = ~uint64_t{0};
+
+/// The user_data of `op`'s SQE in flight: its address, plus `poll_bit` in the readiness phase.
+/// (The engine keeps that phase in `io_op::started`.)
+inline uint64_t tag(const io_op& op) noexcept {
+    return reinterpret_cast<uintptr_t>(&op) | (op.started ? poll_bit : 0);
+}
+
+inline io_op* op_of(uint64_t user_data) noexcept {
+    return reinterpret_cast<io_op*>(static_cast<uintptr_t>(user_data & ~poll_bit));
+}
+
+}  // namespace opensocket::detail::uring
