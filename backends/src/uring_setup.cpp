@@ -178,7 +178,7 @@ result<std::unique_ptr<uring_engine>> uring_engine::create(const uring_options& 
 
 uring_engine::uring_engine(std::unique_ptr<io_uring, ring_deleter> ring, int wake_fd,
                            const uring_options& opts, unsigned flags) noexcept
-    : ring_(std::move(ring)), wake_fd_(wake_fd), async_first_(opts.async_first) {
+    : ring_(std::move(ring)), wake_fd_(wake_fd), dontwait_(opts.force_readiness_fallback) {
     stats_.setup_flags = flags;
 }
 

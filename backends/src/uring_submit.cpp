@@ -46,6 +46,7 @@ bool uring_engine::submit_pending() noexcept {
 
 void uring_engine::prep_step(io_uring_sqe* sqe, io_op& op) noexcept {
     const int fd = op.fd;
+    const int dontwait = dontwait_ ? MSG_DONTWAIT : 0;
     if (op.started) {
         // The readiness fallback: wait for the direction this op needs, then retry it.
         io_uring_prep_poll_add(sqe, fd, detail::reads(op.kind) ? POLLIN : POLLOUT);
@@ -57,15 +58,15 @@ void uring_engine::prep_step(io_uring_sqe* sqe, io_op& op) noexcept {
             case io_kind::connect: io_uring_prep_connect(sqe, fd, op.addr, *op.addrlen); break;
             case io_kind::recv:
             case io_kind::recv_exact:
-                io_uring_prep_recv(sqe, fd, op.buf + op.done, step_len(op), 0);
+                io_uring_prep_recv(sqe, fd, op.buf + op.done, step_len(op), dontwait);
                 break;
             case io_kind::send:
             case io_kind::send_all:
-                io_uring_prep_send(sqe, fd, op.buf + op.done, step_len(op), MSG_NOSIGNAL);
+                io_uring_prep_send(sqe, fd, op.buf + op.done, step_len(op),
+                                   MSG_NOSIGNAL | dontwait);
                 break;
             case io_kind::wait_readable: io_uring_prep_poll_add(sqe, fd, POLLIN); break;
         }
-        if (async_first_ && op.kind != io_kind::wait_readable) sqe->flags |= IOSQE_ASYNC;
     }
     io_uring_sqe_set_data64(sqe, detail::uring::tag(op));
 }

@@ -26,10 +26,11 @@ struct uring_options {
     /// Completion queue entries; 0 = 16 x `entries`. A full CQ spills into the kernel's overflow
     /// list (IORING_FEAT_NODROP), which is flushed as it is reaped: nothing is lost.
     unsigned cq_entries = 0;
-    /// Testing: every socket SQE carries IOSQE_ASYNC, so it runs in an io-wq worker that honours
-    /// O_NONBLOCK. Accept and connect then complete with EAGAIN / EINPROGRESS and go through the
-    /// engine's readiness fallback, which otherwise only old kernels need.
-    bool async_first = false;
+    /// Testing: recv and send SQEs carry MSG_DONTWAIT, so the kernel answers EAGAIN instead of
+    /// waiting internally, and such an operation goes through the engine's readiness fallback
+    /// (POLL_ADD, then the operation again). Kernels before 5.7 (no IORING_FEAT_FAST_POLL) take
+    /// that path for every socket operation that cannot finish at once.
+    bool force_readiness_fallback = false;
 };
 
 /// What the probe found: io_uring works here (`available`), or why not.
@@ -134,7 +135,7 @@ private:
     uint64_t wake_buf_ = 0;  // the eventfd read's target; the ring owns it while armed
     bool wake_armed_ = false;
     bool enabled_ = false;
-    bool async_first_ = false;
+    bool dontwait_ = false;
     std::vector<slot> slots_;
     uint32_t free_head_ = 0;
     std::vector<io_op*> waiting_steps_;    // ops whose next SQE found the SQ full
