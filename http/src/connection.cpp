@@ -97,13 +97,18 @@ task<response> dispatch(const router& r, request& req) {
     bool path_known = false;
     const handler* h = r.find(req.head.method, req.head.path(), path_known);
     if (h == nullptr) {
-        co_return path_known ? response::text(405, "method not allowed\n")
-                             : response::text(404, "not found\n");
+        if (!path_known) co_return response::text(404, "not found\n");
+        response not_allowed = response::text(405, "method not allowed\n");
+        not_allowed.headers.emplace_back("Allow", r.allowed_methods(req.head.path()));
+        co_return not_allowed;
     }
     try {
         co_return co_await (*h)(req);
     } catch (const std::exception& e) {
         log_error("http handler for {} failed: {}", req.head.target, e.what());
+    } catch (...) {
+        log_error("http handler for {} failed: an exception not derived from std::exception",
+                  req.head.target);
     }
     response err = response::text(500, "internal server error\n");
     err.close = true;
@@ -116,7 +121,7 @@ enum class burst_end { idle, close };
 /// incomplete. Runs shielded from the connection's stop token: a request in progress finishes.
 task<burst_end> serve_burst(tcp_stream& s, workspace& w, const router& r, const server_config& cfg,
                             connection_state& st) {
-    const auto head_deadline = clock::now() + cfg.head_timeout;
+    auto head_deadline = clock::now() + cfg.head_timeout;
     auto body_deadline = clock::time_point::max();
     bool have_read = !w.input_empty();  // a burst starts because the socket became readable
     for (;;) {
@@ -158,6 +163,7 @@ task<burst_end> serve_burst(tcp_stream& s, workspace& w, const router& r, const 
             w.begin += used;
             w.next_request();
             body_deadline = clock::time_point::max();
+            head_deadline = clock::now() + cfg.head_timeout;  // the next request's own
             if (how.close || resp.close) {
                 co_await flush(s, w, cfg);
                 co_return burst_end::close;

@@ -18,6 +18,20 @@ const handler* router::find(method m, std::string_view path, bool& path_known) c
     return m == method::head ? get_handler : nullptr;  // HEAD is GET without the body
 }
 
+std::string router::allowed_methods(std::string_view path) const {
+    std::string out;
+    bool get = false, head = false;
+    for (const route& r : routes_) {
+        if (r.path != path) continue;
+        get = get || r.m == method::get;
+        head = head || r.m == method::head;
+        if (!out.empty()) out += ", ";
+        out += to_string(r.m);
+    }
+    if (get && !head) out += ", HEAD";
+    return out;
+}
+
 result<http_server> http_server::bind(runtime& rt, const socket_address& addr, router r,
                                       server_config cfg, server_options opts) {
     auto tcp = tcp_server::bind(rt, addr, opts);

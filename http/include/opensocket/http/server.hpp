@@ -54,6 +54,8 @@ public:
     void post(std::string path, handler h) { add(method::post, std::move(path), std::move(h)); }
     /// The handler for (m, path); HEAD falls back to GET. `path_known` tells 405 from 404.
     const handler* find(method m, std::string_view path, bool& path_known) const noexcept;
+    /// The methods routed for `path`, as an `Allow` field value ("GET, HEAD, POST").
+    std::string allowed_methods(std::string_view path) const;
 
 private:
     struct route {
