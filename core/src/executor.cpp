@@ -83,7 +83,9 @@ void executor::drain_remote() noexcept {
 int64_t executor::poll_timeout() const noexcept {
     if (!ready_.empty()) return 0;
     if (timers_.empty()) return -1;
-    auto left = timers_.next_deadline() - clock::now();
+    // Measured from the start of this turn: one clock read per turn (a timer may fire late by
+    // the turn's own work, never early).
+    auto left = timers_.next_deadline() - now_;
     return std::max<int64_t>(0, std::chrono::duration_cast<std::chrono::nanoseconds>(left).count());
 }
 
