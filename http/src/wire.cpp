@@ -1,6 +1,7 @@
 #include "wire.hpp"
 
 #include <charconv>
+#include <cstring>
 #include <ctime>
 
 namespace opensocket::http::detail {
@@ -41,24 +42,93 @@ std::string_view http_date() noexcept {
     return {c.text, c.size};
 }
 
+namespace {
+
+// "Server: NAME\r\nDate: DATE\r\n", rebuilt once a second per thread: the same bytes start
+// every response, so they are one copy instead of eight appends.
+struct head_block {
+    std::time_t second = -1;
+    std::string server;
+    std::string text;
+};
+thread_local head_block head_tls;
+
+std::string_view server_and_date(std::string_view server_name) {
+    head_block& b = head_tls;
+    std::string_view date = http_date();
+    if (b.second != date_tls.second || b.server != server_name) {
+        b.server.assign(server_name);
+        b.text.clear();
+        append_field(b.text, "Server", server_name);
+        append_field(b.text, "Date", date);
+        b.second = date_tls.second;
+    }
+    return b.text;
+}
+
+// A small stack buffer for the fixed part of a response head, then one append.
+class head_writer {
+public:
+    bool put(std::string_view s) noexcept {
+        if (s.size() > sizeof buf_ - size_) return false;
+        std::memcpy(buf_ + size_, s.data(), s.size());
+        size_ += s.size();
+        return true;
+    }
+    bool put_number(uint64_t v) noexcept {
+        char digits[24];
+        auto [end, ec] = std::to_chars(digits, digits + sizeof digits, v);
+        (void)ec;
+        return put({digits, static_cast<std::size_t>(end - digits)});
+    }
+    std::string_view view() const noexcept { return {buf_, size_}; }
+
+private:
+    char buf_[512];
+    std::size_t size_ = 0;
+};
+
+bool write_head(head_writer& h, const response& r, std::string_view server_name,
+                const framing_choice& how, std::size_t body_size) {
+    bool ok = r.status == 200
+                  ? h.put("HTTP/1.1 200 OK\r\n")
+                  : h.put("HTTP/1.1 ") && h.put_number(static_cast<uint64_t>(r.status)) &&
+                        h.put(" ") && h.put(reason_phrase(r.status)) && h.put("\r\n");
+    ok = ok && h.put(server_and_date(server_name));
+    if (!r.content_type.empty())
+        ok = ok && h.put("Content-Type: ") && h.put(r.content_type) && h.put("\r\n");
+    ok = ok && h.put("Content-Length: ") && h.put_number(body_size) && h.put("\r\n");
+    if (how.close || r.close)
+        ok = ok && h.put("Connection: close\r\n");
+    else if (how.http10_keep_alive)
+        ok = ok && h.put("Connection: keep-alive\r\n");
+    return ok;
+}
+
+}  // namespace
+
 void append_response(std::string& out, const response& r, std::string_view server_name,
                      const framing_choice& how) {
     std::string_view body = r.body_view();
-    out.append("HTTP/1.1 ");
-    append_number(out, static_cast<uint64_t>(r.status));
-    out.push_back(' ');
-    out.append(reason_phrase(r.status));
-    out.append("\r\n");
-    append_field(out, "Server", server_name);
-    append_field(out, "Date", http_date());
-    if (!r.content_type.empty()) append_field(out, "Content-Type", r.content_type);
-    out.append("Content-Length: ");
-    append_number(out, body.size());
-    out.append("\r\n");
-    if (how.close || r.close)
-        out.append("Connection: close\r\n");
-    else if (how.http10_keep_alive)
-        out.append("Connection: keep-alive\r\n");
+    head_writer h;
+    if (write_head(h, r, server_name, how, body.size())) {
+        out.append(h.view());
+    } else {  // an unusually long server name or content type: the slow way
+        out.append("HTTP/1.1 ");
+        append_number(out, static_cast<uint64_t>(r.status));
+        out.push_back(' ');
+        out.append(reason_phrase(r.status));
+        out.append("\r\n");
+        out.append(server_and_date(server_name));
+        if (!r.content_type.empty()) append_field(out, "Content-Type", r.content_type);
+        out.append("Content-Length: ");
+        append_number(out, body.size());
+        out.append("\r\n");
+        if (how.close || r.close)
+            out.append("Connection: close\r\n");
+        else if (how.http10_keep_alive)
+            out.append("Connection: keep-alive\r\n");
+    }
     for (const auto& [name, value] : r.headers) append_field(out, name, value);
     out.append("\r\n");
     if (!how.head_request) out.append(body);
