@@ -2,7 +2,7 @@
 // of its operation (recv_exact / send_all remainders, the EAGAIN fallback) or its completion.
 
 #include "io_syscalls.hpp"
-#include "uring_user_data.hpp"
+#include "uring_detail.hpp"
 
 #include <opensocket/backends/uring_engine.hpp>
 

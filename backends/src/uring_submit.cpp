@@ -3,7 +3,7 @@
 // even that frees no entry, the step waits in a backlog that the next poll drains.
 
 #include "io_syscalls.hpp"
-#include "uring_user_data.hpp"
+#include "uring_detail.hpp"
 
 #include <opensocket/backends/uring_engine.hpp>
 
@@ -14,18 +14,6 @@
 #include <cerrno>
 
 namespace opensocket {
-namespace {
-
-// The kernel moves at most MAX_RW_COUNT (INT_MAX rounded down to a page) per call, and an SQE's
-// length is 32 bits: a bigger buffer is done in steps (recv_exact/send_all loop anyway).
-constexpr std::size_t max_step = 0x7ffff000;
-
-unsigned step_len(const io_op& op) noexcept {
-    return static_cast<unsigned>(std::min(op.len - op.done, max_step));
-}
-
-}  // namespace
-
 io_uring_sqe* uring_engine::get_sqe() noexcept {
     if (io_uring_sqe* sqe = io_uring_get_sqe(ring_.get())) return sqe;
     ++stats_.sq_full_submits;
@@ -58,11 +46,12 @@ void uring_engine::prep_step(io_uring_sqe* sqe, io_op& op) noexcept {
             case io_kind::connect: io_uring_prep_connect(sqe, fd, op.addr, *op.addrlen); break;
             case io_kind::recv:
             case io_kind::recv_exact:
-                io_uring_prep_recv(sqe, fd, op.buf + op.done, step_len(op), dontwait);
+                io_uring_prep_recv(sqe, fd, op.buf + op.done, detail::uring::step_len(op),
+                                   dontwait);
                 break;
             case io_kind::send:
             case io_kind::send_all:
-                io_uring_prep_send(sqe, fd, op.buf + op.done, step_len(op),
+                io_uring_prep_send(sqe, fd, op.buf + op.done, detail::uring::step_len(op),
                                    MSG_NOSIGNAL | dontwait);
                 break;
             case io_kind::wait_readable: io_uring_prep_poll_add(sqe, fd, POLLIN); break;

@@ -1,9 +1,12 @@
 #pragma once
-// How the io_uring engine tags its SQEs. An operation's SQE carries the io_op's address (at
-// least 8-byte aligned, so the low bits are free); the other values are never valid addresses.
+// Shared by the io_uring engine's files: how SQEs are tagged, and how long one step may be.
+// An operation's SQE carries the io_op's address (at least 8-byte aligned, so the low bits are
+// free); the other tags are never valid addresses.
 
 #include <opensocket/engine.hpp>
 
+#include <algorithm>
+#include <cstddef>
 #include <cstdint>
 
 namespace opensocket::detail::uring {
@@ -25,6 +28,15 @@ inline uint64_t tag(const io_op& op) noexcept {
 
 inline io_op* op_of(uint64_t user_data) noexcept {
     return reinterpret_cast<io_op*>(static_cast<uintptr_t>(user_data & ~poll_bit));
+}
+
+/// The kernel moves at most MAX_RW_COUNT (INT_MAX rounded down to a page) per call, and an SQE's
+/// length is 32 bits: a bigger buffer is done in steps (recv_exact/send_all loop anyway).
+inline constexpr std::size_t max_step = 0x7ffff000;
+
+/// The length of `op`'s next recv/send step.
+inline unsigned step_len(const io_op& op) noexcept {
+    return static_cast<unsigned>(std::min(op.len - op.done, max_step));
 }
 
 }  // namespace opensocket::detail::uring
