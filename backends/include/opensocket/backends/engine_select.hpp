@@ -1,8 +1,9 @@
 #pragma once
 /// \file engine_select.hpp
-/// Choosing an engine at run time. `automatic` takes the best engine that works on this system;
-/// the environment variable OPENSOCKET_ENGINE (epoll|uring|select|kqueue|auto) overrides it, so
-/// the test suite can run once per engine.
+/// Choosing an engine at run time. `automatic` takes the best engine that works on this system
+/// (today epoll on Linux: see docs/backends.md for why not io_uring); the environment variable
+/// OPENSOCKET_ENGINE (epoll|uring|select|kqueue|auto) overrides it, so the test suite can run
+/// once per engine.
 
 #include <opensocket/engine.hpp>
 #include <opensocket/result.hpp>
@@ -24,7 +25,10 @@ std::string_view to_string(engine_kind kind) noexcept;
 result<engine_kind> resolve_engine_kind(engine_kind kind) noexcept;
 
 /// Creates an engine. A forced kind that this build or this kernel cannot run fails with
-/// `error::engine_unavailable`; `automatic` falls back until one works.
+/// `error::engine_unavailable`, and for `uring` the reason (the probe's: seccomp, sysctl
+/// kernel.io_uring_disabled, ENOSYS, no liburing in the build) is logged as an error
+/// ("io_uring engine unavailable: ..."). `automatic` falls back until one works; if it tries
+/// io_uring and the probe fails, that is logged once at info level.
 result<std::unique_ptr<engine>> make_engine(engine_kind kind);
 
 }  // namespace opensocket
