@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages OpenSocket needs, if any are missing.
 #   scripts/deps.sh            build + test dependencies
+#   scripts/deps.sh PKG...     these packages instead (bench/deps.sh uses this)
 # As root it runs apt-get; otherwise it prints the exact command to run and fails.
 set -euo pipefail
 
-packages=(cmake g++ clang-14 clang-format libclang-rt-14-dev pkg-config libfmt-dev liburing-dev
+packages=("$@")
+[ ${#packages[@]} -eq 0 ] && packages=(cmake g++ clang-14 clang-format libclang-rt-14-dev pkg-config libfmt-dev liburing-dev
           libgtest-dev libgmock-dev libbenchmark-dev python3
           curl wrk chromium)  # clients for the http_echo integration tests
 

@@ -7,35 +7,6 @@
 
 namespace opensocket {
 
-void readiness_engine::op_list::push(io_op* op) noexcept {
-    op->next = nullptr;
-    if (tail != nullptr)
-        tail->next = op;
-    else
-        head = op;
-    tail = op;
-}
-
-io_op* readiness_engine::op_list::pop() noexcept {
-    io_op* op = head;
-    head = op->next;
-    if (head == nullptr) tail = nullptr;
-    op->next = nullptr;
-    return op;
-}
-
-bool readiness_engine::op_list::remove(io_op* op) noexcept {
-    io_op* prev = nullptr;
-    for (io_op* cur = head; cur != nullptr; prev = cur, cur = cur->next) {
-        if (cur != op) continue;
-        (prev != nullptr ? prev->next : head) = cur->next;
-        if (tail == cur) tail = prev;
-        cur->next = nullptr;
-        return true;
-    }
-    return false;
-}
-
 readiness_engine::readiness_engine(std::unique_ptr<poller> p)
     : poller_(std::move(p)), events_(256) {}
 

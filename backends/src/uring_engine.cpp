@@ -11,38 +11,6 @@
 
 namespace opensocket {
 
-void uring_engine::op_queue::push(io_op* op) noexcept {
-    op->next = nullptr;
-    (tail != nullptr ? tail->next : head) = op;
-    tail = op;
-}
-
-io_op* uring_engine::op_queue::pop() noexcept {
-    io_op* op = head;
-    head = op->next;
-    if (head == nullptr) tail = nullptr;
-    op->next = nullptr;
-    return op;
-}
-
-bool uring_engine::op_queue::remove(io_op* op) noexcept {
-    io_op* prev = nullptr;
-    for (io_op* cur = head; cur != nullptr; prev = cur, cur = cur->next) {
-        if (cur != op) continue;
-        (prev != nullptr ? prev->next : head) = cur->next;
-        if (tail == cur) tail = prev;
-        cur->next = nullptr;
-        return true;
-    }
-    return false;
-}
-
-bool uring_engine::op_queue::contains(const io_op* op) const noexcept {
-    for (const io_op* cur = head; cur != nullptr; cur = cur->next)
-        if (cur == op) return true;
-    return false;
-}
-
 io_op* uring_engine::op_queue::first(bool read_side) const noexcept {
     for (io_op* cur = head; cur != nullptr; cur = cur->next)
         if (detail::reads(cur->kind) == read_side) return cur;

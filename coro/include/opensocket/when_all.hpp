@@ -59,6 +59,15 @@ struct join_counter {
     }
 };
 
+/// The promises and handles of a tuple of child tasks, for the combinators' awaiters.
+template <class Tuple, std::size_t N>
+void collect(Tuple& kids, std::array<promise_base*, N>& ps,
+             std::array<std::coroutine_handle<>, N>& hs) noexcept {
+    std::size_t i = 0;
+    std::apply([&](auto&... k) { ((ps[i] = &k.handle().promise(), hs[i] = k.handle(), ++i), ...); },
+               kids);
+}
+
 template <class... Ts>
 struct all_awaiter {
     std::tuple<task<Ts>&...> kids;
@@ -68,10 +77,7 @@ struct all_awaiter {
     bool await_suspend(std::coroutine_handle<Promise> h) {
         std::array<promise_base*, sizeof...(Ts)> ps;
         std::array<std::coroutine_handle<>, sizeof...(Ts)> hs;
-        std::size_t i = 0;
-        std::apply(
-            [&](auto&... k) { ((ps[i] = &k.handle().promise(), hs[i] = k.handle(), ++i), ...); },
-            kids);
+        collect(kids, ps, hs);
         return counter.start(h, ps, hs);
     }
     void await_resume() const noexcept {}

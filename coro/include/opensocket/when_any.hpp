@@ -73,10 +73,7 @@ struct any_awaiter {
     bool await_suspend(std::coroutine_handle<Promise> h) {
         std::array<promise_base*, sizeof...(Ts)> ps;
         std::array<std::coroutine_handle<>, sizeof...(Ts)> hs;
-        std::size_t i = 0;
-        std::apply(
-            [&](auto&... k) { ((ps[i] = &k.handle().promise(), hs[i] = k.handle(), ++i), ...); },
-            kids);
+        collect(kids, ps, hs);
         return state.start(h, ps, hs, ctxs);
     }
     std::size_t await_resume() noexcept {

@@ -4,6 +4,7 @@
 /// does it park on the descriptor's slot, and the next readiness event for that slot retries it.
 /// Each slot carries a generation, so events for a detached (and reused) slot are dropped.
 
+#include <opensocket/detail/op_list.hpp>
 #include <opensocket/engine.hpp>
 #include <opensocket/poller.hpp>
 
@@ -26,14 +27,7 @@ public:
     void wake() noexcept override { poller_->wake(); }
 
 private:
-    struct op_list {
-        io_op* head = nullptr;
-        io_op* tail = nullptr;
-        bool empty() const noexcept { return head == nullptr; }
-        void push(io_op* op) noexcept;
-        io_op* pop() noexcept;
-        bool remove(io_op* op) noexcept;
-    };
+    using op_list = detail::op_list;
     struct slot {
         uint32_t generation = 1;
         bool in_use = false;

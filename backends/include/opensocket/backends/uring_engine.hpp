@@ -4,6 +4,7 @@
 /// readiness in user space. Built only when liburing is found (OPENSOCKET_HAVE_URING). One ring
 /// per engine, so one per executor. See docs/backends.md for the design.
 
+#include <opensocket/detail/op_list.hpp>
 #include <opensocket/engine.hpp>
 #include <opensocket/result.hpp>
 
@@ -88,14 +89,7 @@ public:
 private:
     // The pending ops of one descriptor in start order, linked through io_op::next. Per
     // direction, only the first is in the kernel (or waiting for an SQE); the rest queue behind.
-    struct op_queue {
-        io_op* head = nullptr;
-        io_op* tail = nullptr;
-        bool empty() const noexcept { return head == nullptr; }
-        void push(io_op* op) noexcept;
-        io_op* pop() noexcept;
-        bool remove(io_op* op) noexcept;
-        bool contains(const io_op* op) const noexcept;
+    struct op_queue : detail::op_list {
         io_op* first(bool read_side) const noexcept;
     };
     struct slot {
