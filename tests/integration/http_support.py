@@ -18,8 +18,8 @@ import support  # noqa: E402
 from support import LISTENING, Process  # noqa: E402
 
 # ctest's SKIP_RETURN_CODE for these tests (set in tests/CMakeLists.txt): the exit code when
-# every selected test was skipped (a client program is missing).
-SKIP_CODE = 77
+# every selected test was skipped (a client program is missing), or the engine is refused here.
+SKIP_CODE = support.SKIP_CODE
 
 IO_TIMEOUT = support.IO_TIMEOUT
 START_TIMEOUT = support.START_TIMEOUT
@@ -30,33 +30,29 @@ OPTIONS = argparse.Namespace(http_echo=None, artifacts=None, sanitized="", chrom
 
 
 def parse_args():
-    """Takes --http-echo PATH [--artifacts DIR] [--sanitized LIST] [--chromium PATH] off
-    sys.argv; the rest goes to unittest (e.g. a test class name)."""
+    """Takes --http-echo PATH [--artifacts DIR] [--sanitized LIST] [--chromium PATH]
+    [--engine NAME] off sys.argv; the rest goes to unittest (e.g. a test class name)."""
     parser = argparse.ArgumentParser(add_help=False)
     parser.add_argument("--http-echo", dest="http_echo")
     parser.add_argument("--artifacts")
     parser.add_argument("--sanitized", default="")
     parser.add_argument("--chromium")
+    parser.add_argument("--engine")
     known, rest = parser.parse_known_args()
     if known.http_echo is None or not os.access(known.http_echo, os.X_OK):
         sys.exit("--http-echo must name the built http_echo, got %r" % known.http_echo)
     for k, v in vars(known).items():
         setattr(OPTIONS, k, v)
+    support.ENGINE = known.engine
     return [sys.argv[0]] + rest
 
 
 def run_main():
-    """unittest.main, except that a run in which every test was skipped exits with SKIP_CODE."""
+    """unittest.main, except that a run in which every test was skipped, or one whose engine
+    (--engine) the kernel refuses, exits with SKIP_CODE."""
     argv = parse_args()
-    program = unittest.main(argv=argv, verbosity=2, exit=False)
-    result = program.result
-    if not result.wasSuccessful():
-        sys.exit(1)
-    if result.testsRun > 0 and len(result.skipped) == result.testsRun:
-        print("all %d test(s) skipped: %s" % (result.testsRun,
-                                            "; ".join(sorted({r for _, r in result.skipped}))))
-        sys.exit(SKIP_CODE)
-    sys.exit(0)
+    support.exit_if_engine_refused(OPTIONS.http_echo)
+    support.run_tests(argv)
 
 
 def raise_fd_limit(want):
@@ -76,7 +72,7 @@ class HttpEcho(Process):
     from its "listening on ADDR:PORT" line, never by sleeping)."""
 
     def __init__(self, *args):
-        super().__init__([OPTIONS.http_echo, "--port", "0", *args])
+        super().__init__([OPTIONS.http_echo, "--port", "0", *support.engine_args(), *args])
         line = self.read_line(START_TIMEOUT)
         if line is None:
             err = self.stderr_text()

@@ -6,6 +6,7 @@ import argparse
 import os
 import re
 import selectors
+import signal
 import socket
 import subprocess
 import sys
@@ -20,22 +21,36 @@ IO_TIMEOUT = 10.0  # any single socket operation
 
 BINARIES = {}
 
+# ctest's SKIP_RETURN_CODE for the integration tests (tests/CMakeLists.txt): every selected test
+# was skipped, or the engine asked for is refused by this kernel.
+SKIP_CODE = 77
+
+# --engine NAME: passed to every example the tests start (None: the examples' default, "auto").
+ENGINE = None
 
 ALL_BINARIES = ("echo", "cluster")
 
 
+def engine_args():
+    """The flags that select the engine under test, for an example's command line."""
+    return ["--engine", ENGINE] if ENGINE else []
+
+
 def parse_binaries(names):
-    """Takes --echo PATH / --cluster PATH off sys.argv (the rest goes to unittest); the ones in
-    `names` are required."""
+    """Takes --echo PATH / --cluster PATH / --engine NAME off sys.argv (the rest goes to
+    unittest); the binaries in `names` are required."""
+    global ENGINE
     parser = argparse.ArgumentParser(add_help=False)
     for name in ALL_BINARIES:
         parser.add_argument("--" + name)
+    parser.add_argument("--engine")
     known, rest = parser.parse_known_args()
     for name in names:
         path = getattr(known, name)
         if path is None or not os.access(path, os.X_OK):
             sys.exit("--%s must name the built example, got %r" % (name, path))
         BINARIES[name] = path
+    ENGINE = known.engine
     return [sys.argv[0]] + rest
 
 
@@ -112,12 +127,64 @@ class Process:
 
 LISTENING = re.compile(r"^listening on (\[.*\]|[^\[\]]*):(\d+)$")
 
+# What the library logs when an engine asked for by name cannot be created here (seccomp,
+# kernel.io_uring_disabled, an old kernel, a build without liburing).
+ENGINE_UNAVAILABLE = re.compile(r"(\w+) engine unavailable: (.*)")
+
+
+def engine_refusal(binary):
+    """Starts `binary --port 0 --bind 127.0.0.1` with the engine under test and stops it again.
+    Returns None if it listened on that engine, else the library's reason why the engine is
+    refused here. Exits with a message if the runtime reports another engine (the flag did not
+    reach it); any other failure to start is left for the tests themselves to report."""
+    if not ENGINE:
+        return None
+    server = Process([binary, "--port", "0", "--bind", "127.0.0.1", *engine_args()])
+    try:
+        line = server.read_line(START_TIMEOUT)
+        if line is not None and LISTENING.match(line):
+            server.signal_and_wait(signal.SIGTERM)
+            server.kill()
+            if ENGINE != "auto" and "on the %s engine" % ENGINE not in server.stderr_text():
+                sys.exit("%s --engine %s: the runtime reports another engine: %r"
+                         % (binary, ENGINE, server.stderr_text()))
+            return None
+        try:
+            server.proc.wait(EXIT_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            return None
+        m = ENGINE_UNAVAILABLE.search(server.stderr_text())
+        return "%s engine unavailable: %s" % (m.group(1), m.group(2)) if m else None
+    finally:
+        server.kill()
+
+
+def exit_if_engine_refused(binary):
+    """Exits with SKIP_CODE (ctest: skipped) when the engine under test is refused here."""
+    reason = engine_refusal(binary)
+    if reason is not None:
+        print("skipped: %s" % reason)
+        sys.exit(SKIP_CODE)
+
+
+def run_tests(argv):
+    """unittest.main, except that a run in which every test was skipped exits with SKIP_CODE."""
+    program = unittest.main(argv=argv, verbosity=2, exit=False)
+    result = program.result
+    if not result.wasSuccessful():
+        sys.exit(1)
+    if result.testsRun > 0 and len(result.skipped) == result.testsRun:
+        print("all %d test(s) skipped: %s" % (result.testsRun,
+                                            "; ".join(sorted({r for _, r in result.skipped}))))
+        sys.exit(SKIP_CODE)
+    sys.exit(0)
+
 
 class EchoServer(Process):
     """tcp_echo on a kernel-chosen port; `port` is known once the constructor returns."""
 
     def __init__(self, *args):
-        super().__init__([BINARIES["echo"], "--port", "0", *args])
+        super().__init__([BINARIES["echo"], "--port", "0", *engine_args(), *args])
         line = self.read_line(START_TIMEOUT)
         if line is None:
             err = self.stderr_text()
@@ -178,5 +245,6 @@ def pattern(n, seed=0):
 
 def main(names):
     argv = parse_binaries(names)
-    unittest.main(argv=argv, verbosity=2)
+    exit_if_engine_refused(BINARIES["echo"])
+    run_tests(argv)
 

@@ -98,7 +98,7 @@ def own_lines(stderr_text):
 def run_cluster(port, *args):
     try:
         return subprocess.run([support.BINARIES["cluster"], "--host", "127.0.0.1", "--port",
-                               str(port), *args], stdin=subprocess.DEVNULL,
+                               str(port), *support.engine_args(), *args], stdin=subprocess.DEVNULL,
                               capture_output=True, timeout=CLUSTER_TIMEOUT)
     except subprocess.TimeoutExpired as e:
         raise AssertionError("tcp_cluster %s did not finish within %ss"
