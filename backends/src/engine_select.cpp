@@ -1,9 +1,12 @@
 #include <opensocket/backends/engine_select.hpp>
-#include <opensocket/backends/epoll_poller.hpp>
 #include <opensocket/backends/readiness_engine.hpp>
+#include <opensocket/backends/select_poller.hpp>
 #include <opensocket/error.hpp>
 #include <opensocket/log.hpp>
 
+#ifdef OPENSOCKET_HAVE_EPOLL
+#include <opensocket/backends/epoll_poller.hpp>
+#endif
 #ifdef OPENSOCKET_HAVE_URING
 #include <opensocket/backends/uring_engine.hpp>
 #endif
@@ -19,13 +22,33 @@ namespace {
 // measurements behind this choice.
 constexpr bool automatic_prefers_uring = false;
 
-result<std::unique_ptr<engine>> make_epoll() {
+template <class Poller>
+result<std::unique_ptr<engine>> make_readiness() {
     try {
         return std::unique_ptr<engine>(
-            std::make_unique<readiness_engine>(std::make_unique<epoll_poller>()));
+            std::make_unique<readiness_engine>(std::make_unique<Poller>()));
     } catch (const std::system_error& e) {
         return fail(e.code());
+    } catch (const std::bad_alloc&) {
+        return fail(std::errc::not_enough_memory);
     }
+}
+
+result<std::unique_ptr<engine>> make_epoll() {
+#ifdef OPENSOCKET_HAVE_EPOLL
+    return make_readiness<epoll_poller>();
+#else
+    return fail(error::engine_unavailable);
+#endif
+}
+
+result<std::unique_ptr<engine>> make_select() { return make_readiness<select_poller>(); }
+
+/// The best readiness engine: epoll where there is one, else select (Windows, other systems,
+/// or an epoll that the kernel refuses).
+result<std::unique_ptr<engine>> make_best_readiness() {
+    if (auto e = make_epoll()) return e;
+    return make_select();
 }
 
 /// The io_uring engine, or engine_unavailable with the reason logged: as an error when it was
@@ -82,10 +105,10 @@ result<std::unique_ptr<engine>> make_engine(engine_kind kind) {
         case engine_kind::automatic:
             if (automatic_prefers_uring)
                 if (auto e = make_uring(false)) return e;
-            return make_epoll();
+            return make_best_readiness();
         case engine_kind::epoll: return make_epoll();
         case engine_kind::uring: return make_uring(true);
-        case engine_kind::select:
+        case engine_kind::select: return make_select();
         case engine_kind::kqueue: break;  // not in this build yet
     }
     return fail(error::engine_unavailable);

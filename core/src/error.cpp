@@ -18,6 +18,10 @@ public:
             case error::engine_unavailable: return "the requested I/O engine is not available";
             case error::not_on_executor:
                 return "operation started outside the executor thread that owns the socket";
+            case error::descriptor_too_large:
+                return "descriptor does not fit in select()'s fd_set (fd >= FD_SETSIZE, or "
+                       "FD_SETSIZE sockets already watched); use another engine or fewer "
+                       "descriptors";
         }
         return "unknown opensocket error";
     }

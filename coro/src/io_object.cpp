@@ -61,8 +61,8 @@ bool io_awaiter_base::suspend(std::coroutine_handle<> h, const std::stop_token& 
         return false;
     }
     if (auto r = obj_.ensure_attached(); !r) {
-        early_ = r.error() == make_error_code(error::not_on_executor) ? early_not_on_executor
-                                                                      : r.error().value();
+        const std::error_code& ec = r.error();
+        early_ = ec.category() == error_category() ? -ec.value() : ec.value();
         return false;
     }
     op_.ex = obj_.owner();
@@ -90,7 +90,7 @@ bool io_awaiter_base::suspend(std::coroutine_handle<> h, const std::stop_token& 
 std::error_code io_awaiter_base::finish() noexcept {
     op_.disarm();
     if (timer_.queued()) op_.ex->remove_timer(timer_);
-    if (early_ == early_not_on_executor) return make_error_code(error::not_on_executor);
+    if (early_ < 0) return make_error_code(static_cast<error>(-early_));
     if (early_ != 0) return errno_code(early_);
     if (op_.res == -ECANCELED && fired_) return std::make_error_code(std::errc::timed_out);
     if (op_.res < 0) return errno_code(static_cast<int>(-op_.res));

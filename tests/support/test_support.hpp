@@ -68,4 +68,43 @@ inline std::byte pattern_byte(std::size_t i) noexcept {
     return static_cast<std::byte>((i * 131 + (i >> 8) * 7 + 1) & 0xff);
 }
 
+// ---- plain sockets, outside any executor (portable: POSIX and Winsock) ------------------------
+
+/// Sends up to `n` bytes with one send(); returns its result (-1: see last_socket_errno()).
+inline long raw_send(native_handle h, const void* data, std::size_t n) {
+    return static_cast<long>(::send(h, static_cast<const char*>(data), static_cast<int>(n), 0));
+}
+/// One recv() of up to `n` bytes; returns its result.
+inline long raw_recv(native_handle h, void* data, std::size_t n) {
+    return static_cast<long>(::recv(h, static_cast<char*>(data), static_cast<int>(n), 0));
+}
+
+/// A connected loopback TCP pair of plain non-blocking sockets (`client`, `server`), made without
+/// an executor. Throws std::system_error on failure.
+struct raw_socket_pair {
+    socket_handle client;
+    socket_handle server;
+};
+inline raw_socket_pair raw_loopback_pair(const tcp_listener& l) {
+    auto to = address_of(l);
+    auto c = socket_handle::open(AF_INET, SOCK_STREAM);
+    if (!c) throw std::system_error(c.error(), "socket");
+    if (auto ec = detail::set_blocking(c->get(), true)) throw std::system_error(ec, "blocking");
+    if (::connect(c->get(), to.native(), to.native_size()) != 0)
+        throw std::system_error(detail::last_socket_error_code(), "connect");
+    (void)detail::set_blocking(c->get(), false);
+    // The listener is non-blocking; the connection is already queued (connect returned).
+    for (;;) {
+        socket_handle s(::accept(l.native(), nullptr, nullptr));
+        if (s.valid()) {
+            (void)detail::set_blocking(s.get(), false);
+            return {std::move(*c), std::move(s)};
+        }
+        auto ec = detail::last_socket_error_code();
+        if (ec != std::errc::resource_unavailable_try_again &&
+            ec != std::errc::operation_would_block && ec != std::errc::interrupted)
+            throw std::system_error(ec, "accept");
+    }
+}
+
 }  // namespace opensocket::testing

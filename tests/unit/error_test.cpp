@@ -11,8 +11,9 @@ namespace {
 
 using opensocket::error;
 
-constexpr error all_errors[] = {error::invalid_address, error::invalid_port, error::unexpected_eof,
-                                error::engine_unavailable, error::not_on_executor};
+constexpr error all_errors[] = {error::invalid_address, error::invalid_port,
+                                error::unexpected_eof,  error::engine_unavailable,
+                                error::not_on_executor, error::descriptor_too_large};
 
 TEST(Error, CategoryIsNamedOpensocket) {
     EXPECT_STREQ(opensocket::error_category().name(), "opensocket");
@@ -64,6 +65,12 @@ TEST(Error, LibraryCodeIsNotASystemErrno) {
     std::error_code ec = error::invalid_address;
     EXPECT_NE(ec, std::error_code(1, std::system_category()));
     EXPECT_NE(ec, std::errc::operation_not_permitted);
+}
+
+TEST(Error, DescriptorTooLargeNamesFdSetsize) {
+    // The select poller's refusal must tell the user why: the fd_set limit, by name.
+    EXPECT_NE(make_error_code(error::descriptor_too_large).message().find("FD_SETSIZE"),
+              std::string::npos);
 }
 
 TEST(Error, ErrnoCodeIsInTheSystemCategory) {

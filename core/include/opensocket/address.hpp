@@ -2,10 +2,9 @@
 /// \file address.hpp
 /// IPv4/IPv6 socket addresses: parse `127.0.0.1:80` and `[::1]:80`, format them back.
 
+#include <opensocket/detail/platform.hpp>
 #include <opensocket/result.hpp>
 
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <cstdint>
 #include <string>
 #include <string_view>

@@ -8,7 +8,6 @@
 #include <opensocket/result.hpp>
 #include <opensocket/socket_handle.hpp>
 
-#include <sys/socket.h>
 #include <cstddef>
 #include <cstdint>
 #include <string_view>

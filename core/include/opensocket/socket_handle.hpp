@@ -3,15 +3,12 @@
 /// An owning, move-only socket descriptor.
 
 #include <opensocket/address.hpp>
+#include <opensocket/detail/platform.hpp>
 #include <opensocket/result.hpp>
 
 #include <utility>
 
 namespace opensocket {
-
-/// The OS socket type (an `int` descriptor on POSIX).
-using native_handle = int;
-inline constexpr native_handle invalid_native_handle = -1;
 
 /// Owns one socket descriptor and closes it on destruction. Move-only; not thread-safe.
 class socket_handle {
@@ -27,7 +24,8 @@ public:
     socket_handle& operator=(const socket_handle&) = delete;
     ~socket_handle() { reset(); }
 
-    /// A new non-blocking, close-on-exec socket. Errors: the `socket(2)` errno.
+    /// A new non-blocking, close-on-exec socket (on Windows: non-inheritable, and Winsock is
+    /// started on first use). Errors: the `socket(2)` errno.
     static result<socket_handle> open(int family, int type, int protocol = 0) noexcept;
 
     native_handle get() const noexcept { return fd_; }

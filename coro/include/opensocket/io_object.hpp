@@ -76,8 +76,7 @@ protected:
     io_op op_;
     deadline_timer timer_;
     // Kept small (this object lives in long-lived frames): an error found before starting is an
-    // errno (> 0) or `early_not_on_executor`.
-    static constexpr int32_t early_not_on_executor = -1;
+    // errno (> 0) or minus an `opensocket::error` (< 0: not_on_executor, descriptor_too_large).
     int32_t early_ = 0;
     bool fired_ = false;
 };

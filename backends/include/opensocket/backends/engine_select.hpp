@@ -1,7 +1,8 @@
 #pragma once
 /// \file engine_select.hpp
 /// Choosing an engine at run time. `automatic` takes the best engine that works on this system
-/// (today epoll on Linux: see docs/backends.md for why not io_uring); the environment variable
+/// (today epoll on Linux: see docs/backends.md for why not io_uring; select on Windows, on other
+/// systems, and where the kernel refuses epoll); the environment variable
 /// OPENSOCKET_ENGINE (epoll|uring|select|kqueue|auto) overrides it, so the test suite can run
 /// once per engine.
 
