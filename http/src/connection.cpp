@@ -8,11 +8,11 @@
 #include <opensocket/http/server.hpp>
 #include <opensocket/log.hpp>
 
-#include <sys/socket.h>
 #include <algorithm>
 #include <array>
 #include <atomic>
 #include <cstring>
+#include <opensocket/detail/platform.hpp>
 
 namespace opensocket::http {
 namespace {
@@ -96,26 +96,27 @@ bool body_ready(workspace& w, std::string_view data, std::string_view& body, std
     }
 }
 
-task<response> dispatch(const router& r, request& req) {
-    bool path_known = false;
-    const handler* h = r.find(req.head.method, req.head.path(), path_known);
-    if (h == nullptr) {
-        if (!path_known) co_return response::text(404, "not found\n");
-        response not_allowed = response::text(405, "method not allowed\n");
-        not_allowed.headers.emplace_back("Allow", r.allowed_methods(req.head.path()));
-        co_return not_allowed;
-    }
+/// The response when no handler matches: 404, or 405 with `Allow` when the path exists.
+response no_handler(const router& r, const request_head& head, bool path_known) {
+    if (!path_known) return response::text(404, "not found\n");
+    response not_allowed = response::text(405, "method not allowed\n");
+    not_allowed.headers.emplace_back("Allow", r.allowed_methods(head.path()));
+    return not_allowed;
+}
+
+/// What a handler that threw gets: logged, 500, and the connection closes.
+response handler_failed(const request_head& head, std::exception_ptr e) {
     try {
-        co_return co_await (*h)(req);
-    } catch (const std::exception& e) {
-        log_error("http handler for {} failed: {}", req.head.target, e.what());
+        std::rethrow_exception(std::move(e));
+    } catch (const std::exception& x) {
+        log_error("http handler for {} failed: {}", head.target, x.what());
     } catch (...) {
         log_error("http handler for {} failed: an exception not derived from std::exception",
-                  req.head.target);
+                  head.target);
     }
     response err = response::text(500, "internal server error\n");
     err.close = true;
-    co_return err;
+    return err;
 }
 
 enum class burst_end { idle, close };
@@ -157,7 +158,20 @@ task<burst_end> serve_burst(tcp_stream& s, workspace& w, const router& r, const 
             }
             request req{head, body, s, executor::current()->index(), ++st.sequence};
             request_count.fetch_add(1, std::memory_order_relaxed);
-            response resp = co_await dispatch(r, req);
+            // The handler runs in this frame's co_await (no dispatch coroutine per request).
+            response resp;
+            bool path_known = false;
+            if (const handler* h = r.find(head.method, head.path(), path_known)) {
+                std::exception_ptr failure;
+                try {
+                    resp = co_await (*h)(req);
+                } catch (...) {
+                    failure = std::current_exception();
+                }
+                if (failure) resp = handler_failed(head, std::move(failure));
+            } else {
+                resp = no_handler(r, head, path_known);
+            }
             detail::framing_choice how;
             how.head_request = head.method == method::head;
             how.close = !head.keep_alive || st.outer_stop->stop_requested();
@@ -201,7 +215,7 @@ task<burst_end> serve_burst(tcp_stream& s, workspace& w, const router& r, const 
 /// discard for a moment first: closing with unread data sends RST, which can destroy the
 /// response in flight.
 task<> close_connection(tcp_stream& s, bool unread_input) {
-    std::byte probe;
+    char probe;  // char: Winsock's recv takes char*
     if (!unread_input && ::recv(s.native(), &probe, 1, MSG_PEEK | MSG_DONTWAIT) <= 0) {
         s.close();
         co_return;
@@ -230,7 +244,8 @@ namespace {
 /// or the connection must close (false, after closing it). Its frame exists only while busy.
 task<bool> busy_period(tcp_stream& s, const router& r, const server_config& cfg,
                        connection_state& st) {
-    std::stop_token stop = co_await get_stop_token();
+    // Borrowed from serve_connection's promise (no reference-count traffic per request).
+    const std::stop_token& stop = co_await opensocket::detail::current_stop_token();
     st.outer_stop = &stop;
     auto w = detail::acquire_workspace(cfg.limits);
     auto end = co_await serve_burst(s, *w, r, cfg, st).with_stop_token({});

@@ -66,6 +66,32 @@ std::string_view server_and_date(std::string_view server_name) {
     return b.text;
 }
 
+// The common response head, "HTTP/1.1 200 OK\r\nServer: ..\r\nDate: ..\r\nContent-Type: ..\r\n
+// Content-Length: ", kept per thread and rebuilt when the second, the server name or the content
+// type changes: a 200 with no extra fields is then one copy, the length, and the body.
+struct ok_block {
+    std::time_t second = -1;
+    std::string server;  // what `text` was built for
+    std::string type;
+    std::string text;
+};
+thread_local ok_block ok_tls;
+
+std::string_view ok_prefix(std::string_view server_name, std::string_view type) {
+    ok_block& b = ok_tls;
+    std::string_view head = server_and_date(server_name);
+    if (b.second != head_tls.second || b.server != server_name || b.type != type) {
+        b.server.assign(server_name);
+        b.type.assign(type);
+        b.text.assign("HTTP/1.1 200 OK\r\n");
+        b.text.append(head);
+        if (!type.empty()) append_field(b.text, "Content-Type", type);
+        b.text.append("Content-Length: ");
+        b.second = head_tls.second;
+    }
+    return b.text;
+}
+
 // A small stack buffer for the fixed part of a response head, then one append.
 class head_writer {
 public:
@@ -110,6 +136,17 @@ bool write_head(head_writer& h, const response& r, std::string_view server_name,
 void append_response(std::string& out, const response& r, std::string_view server_name,
                      const framing_choice& how) {
     std::string_view body = r.body_view();
+    if (r.status == 200 && r.headers.empty() && !how.close && !r.close && !how.http10_keep_alive) {
+        // The hot path: cached head, length, blank line, body.
+        char tail[32];
+        auto [end, ec] = std::to_chars(tail, tail + 24, body.size());
+        (void)ec;
+        std::memcpy(end, "\r\n\r\n", 4);
+        out.append(ok_prefix(server_name, r.content_type));
+        out.append(tail, static_cast<std::size_t>(end + 4 - tail));
+        if (!how.head_request) out.append(body);
+        return;
+    }
     head_writer h;
     if (write_head(h, r, server_name, how, body.size())) {
         out.append(h.view());

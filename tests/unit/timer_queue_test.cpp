@@ -1,4 +1,5 @@
-// timer_queue: the executor's intrusive 4-ary min-heap of timers.
+// timer_queue: the executor's timers (sorted FIFO lanes for fixed timeouts, a 4-ary heap for
+// the rest).
 
 #include <opensocket/timer_queue.hpp>
 
@@ -185,11 +186,16 @@ TEST(TimerQueue, AllEqualDeadlinesFireInInsertionOrder) {
     for (std::size_t i = 0; i < n; ++i) EXPECT_EQ(log[i]->id, static_cast<int>(i));
 }
 
-/// The queued timer at heap position `index` (0 is the root), or nullptr.
-logged_timer* node_at(std::vector<logged_timer>& timers, std::size_t index) {
-    for (auto& t : timers)
-        if (t.heap_index == index) return &t;
-    return nullptr;
+/// The queued timer that fires first (or last, with `last`), or nullptr.
+logged_timer* extreme(std::vector<logged_timer>& timers, bool last = false) {
+    logged_timer* best = nullptr;
+    for (auto& t : timers) {
+        if (!t.queued()) continue;
+        bool earlier = best == nullptr || t.deadline < best->deadline ||
+                       (t.deadline == best->deadline && t.seq < best->seq);
+        if (best == nullptr || earlier != last) best = &t;
+    }
+    return best;
 }
 
 TEST(TimerQueue, RemovingTheRootKeepsHeapOrder) {
@@ -203,7 +209,7 @@ TEST(TimerQueue, RemovingTheRootKeepsHeapOrder) {
         q.insert(t);
     }
     for (int round = 0; round < 100; ++round) {
-        logged_timer* root = node_at(timers, 0);
+        logged_timer* root = extreme(timers);
         ASSERT_NE(root, nullptr);
         EXPECT_EQ(root->deadline, q.next_deadline());
         EXPECT_TRUE(q.remove(*root));
@@ -226,7 +232,7 @@ TEST(TimerQueue, RemovingTheLastNodeKeepsHeapOrder) {
         q.insert(t);
     }
     for (int round = 0; round < 100; ++round) {
-        logged_timer* last = node_at(timers, q.size() - 1);
+        logged_timer* last = extreme(timers, true);
         ASSERT_NE(last, nullptr);
         EXPECT_TRUE(q.remove(*last));
         EXPECT_FALSE(last->queued());
@@ -257,15 +263,15 @@ TEST(TimerQueue, RemovingArbitraryTimersKeepsHeapOrder) {
         ASSERT_TRUE(q.remove(timers[i]));
         removed[i] = true;
     }
-    // Every node still queued knows a distinct, valid position.
-    std::vector<bool> seen(q.size(), false);
+    // Every node still queued knows a distinct position.
+    std::vector<std::size_t> positions;
     for (std::size_t i = 0; i < n; ++i) {
         ASSERT_EQ(timers[i].queued(), !removed[i]) << i;
-        if (removed[i]) continue;
-        ASSERT_LT(timers[i].heap_index, q.size());
-        EXPECT_FALSE(seen[timers[i].heap_index]);
-        seen[timers[i].heap_index] = true;
+        if (!removed[i]) positions.push_back(timers[i].position);
     }
+    std::sort(positions.begin(), positions.end());
+    EXPECT_EQ(std::adjacent_find(positions.begin(), positions.end()), positions.end());
+    EXPECT_EQ(positions.size(), q.size());
     EXPECT_EQ(q.fire_due(clock::time_point::max()), n - n / 3);
     ASSERT_EQ(log.size(), n - n / 3);
     EXPECT_TRUE(fired_in_order(log));
@@ -462,6 +468,145 @@ TEST(TimerQueue, FireCallbackCanRemoveAnotherDueTimer) {
     EXPECT_TRUE(killer.removed);
     ASSERT_EQ(log.size(), 1u);
     EXPECT_EQ(log[0]->id, 1);
+}
+
+// ---- lanes: fixed timeouts re-armed in deadline order --------------------------------------
+
+TEST(TimerQueueLanes, NonDecreasingDeadlinesStayOutOfTheHeap) {
+    std::vector<const logged_timer*> log;
+    auto timers = make_timers(5000, log);
+    timer_queue q;
+    for (std::size_t i = 0; i < timers.size(); ++i) {
+        timers[i].deadline = at(static_cast<long>(i / 3));  // with ties
+        q.insert(timers[i]);
+    }
+    EXPECT_EQ(q.heap_size(), 0u);
+    EXPECT_EQ(q.next_deadline(), at(0));
+    EXPECT_EQ(q.fire_due(at(999)), 3000u);
+    EXPECT_EQ(q.fire_due(clock::time_point::max()), 2000u);
+    ASSERT_EQ(log.size(), 5000u);
+    for (std::size_t i = 0; i < log.size(); ++i) EXPECT_EQ(log[i]->id, static_cast<int>(i));
+}
+
+TEST(TimerQueueLanes, FourInterleavedTimeoutsUseFourLanes) {
+    // Four connection timeouts of different lengths, each re-armed as time goes on: every
+    // insert fits a lane, and the merged firing order is by deadline, then insertion.
+    std::vector<const logged_timer*> log;
+    auto timers = make_timers(4000, log);
+    const long timeout[] = {5000, 100, 2000, 700};
+    timer_queue q;
+    for (std::size_t i = 0; i < timers.size(); ++i) {
+        timers[i].deadline = at(static_cast<long>(i) + timeout[i % 4]);
+        q.insert(timers[i]);
+    }
+    EXPECT_EQ(q.heap_size(), 0u);
+    EXPECT_EQ(q.fire_due(clock::time_point::max()), 4000u);
+    EXPECT_TRUE(fired_in_order(log));
+}
+
+TEST(TimerQueueLanes, AnEarlierDeadlineGoesToTheHeapAndFiresFirst) {
+    std::vector<const logged_timer*> log;
+    auto timers = make_timers(6, log);
+    timer_queue q;
+    // Decreasing deadlines 400, 300, 200, 100 each start a new lane (none fits behind the
+    // previous ones); 50 then fits no lane and none is free: it goes to the heap.
+    const long deadlines[] = {100, 200, 300, 400, 500, 50};
+    for (std::size_t i = 0; i < 4; ++i) {
+        timers[i].deadline = at(deadlines[3 - i]);
+        q.insert(timers[i]);
+    }
+    EXPECT_EQ(q.heap_size(), 0u);
+    timers[5].deadline = at(deadlines[5]);
+    q.insert(timers[5]);
+    EXPECT_EQ(q.heap_size(), 1u);
+    EXPECT_EQ(q.next_deadline(), at(50));
+    EXPECT_EQ(q.fire_due(at(100)), 2u);
+    ASSERT_EQ(log.size(), 2u);
+    EXPECT_EQ(log[0]->id, 5);
+    EXPECT_EQ(log[1]->id, 3);
+}
+
+TEST(TimerQueueLanes, EqualDeadlinesAcrossLanesAndHeapFireInInsertionOrder) {
+    std::vector<const logged_timer*> log;
+    auto timers = make_timers(12, log);
+    timer_queue q;
+    // Lanes end at 40, 30, 20, 10; then six timers at 10 spread over a lane and the heap.
+    const long deadlines[] = {40, 30, 20, 10, 10, 10, 5, 10, 10, 10, 10, 10};
+    for (std::size_t i = 0; i < timers.size(); ++i) {
+        timers[i].deadline = at(deadlines[i]);
+        q.insert(timers[i]);
+    }
+    EXPECT_EQ(q.fire_due(clock::time_point::max()), 12u);
+    EXPECT_TRUE(fired_in_order(log));
+    EXPECT_EQ(log[0]->id, 6);
+}
+
+TEST(TimerQueueLanes, ALongLivedHeadDoesNotMakeTheLaneGrowWithoutBound) {
+    // One idle connection's timer stays at a lane's head while another connection re-arms its
+    // own timer a million times: cancelled entries are compacted away, so memory stays small
+    // and the long-lived timer still fires in order.
+    std::vector<const logged_timer*> log;
+    auto timers = make_timers(2, log);
+    timer_queue q;
+    timers[0].deadline = at(1'000'000);
+    q.insert(timers[0]);
+    for (long i = 0; i < 1'000'000; ++i) {
+        timers[1].deadline = at(1'000'000 + i);
+        q.insert(timers[1]);
+        ASSERT_TRUE(q.remove(timers[1]));
+    }
+    EXPECT_EQ(q.size(), 1u);
+    EXPECT_EQ(q.heap_size(), 0u);
+    timers[1].deadline = at(2'000'000);
+    q.insert(timers[1]);
+    EXPECT_EQ(q.fire_due(clock::time_point::max()), 2u);
+    ASSERT_EQ(log.size(), 2u);
+    EXPECT_EQ(log[0]->id, 0);
+    EXPECT_EQ(log[1]->id, 1);
+}
+
+TEST(TimerQueueLanes, RandomMixOfFixedAndRandomTimeoutsMatchesASortedModel) {
+    // Fixed timeouts (lanes) and random ones (heap), with random cancels and firing as the
+    // clock advances: everything fires exactly once, in (deadline, insertion) order, never
+    // early, and nothing cancelled fires.
+    constexpr std::size_t n = 20000;
+    std::vector<const logged_timer*> log;
+    auto timers = make_timers(n, log);
+    std::mt19937 rng(99);
+    std::uniform_int_distribution<int> kind(0, 9);
+    std::uniform_int_distribution<long> random_offset(0, 5000);
+    const long fixed[] = {300, 1000, 4000};
+    timer_queue q;
+    long now = 0;
+    std::vector<bool> cancelled(n, false);
+    std::size_t fired_total = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+        int k = kind(rng);
+        long off = k < 3 ? fixed[k] : k < 7 ? fixed[k % 3] : random_offset(rng);
+        timers[i].deadline = at(now + off);
+        q.insert(timers[i]);
+        if (i % 7 == 3) {
+            std::size_t victim = std::uniform_int_distribution<std::size_t>(0, i)(rng);
+            if (q.remove(timers[victim])) cancelled[victim] = true;
+        }
+        if (i % 16 == 0) {
+            now += 37;
+            std::size_t before = log.size();
+            fired_total += q.fire_due(at(now));
+            for (std::size_t j = before; j < log.size(); ++j) EXPECT_LE(log[j]->deadline, at(now));
+            if (!q.empty()) {
+                EXPECT_GT(q.next_deadline(), at(now));
+            }
+        }
+    }
+    fired_total += q.fire_due(clock::time_point::max());
+    EXPECT_TRUE(q.empty());
+    EXPECT_EQ(fired_total, log.size());
+    std::size_t expected = 0;
+    for (std::size_t i = 0; i < n; ++i) expected += cancelled[i] ? 0 : 1;
+    EXPECT_EQ(log.size(), expected);
+    EXPECT_TRUE(fired_in_order(log));
+    for (const auto* t : log) EXPECT_FALSE(cancelled[static_cast<std::size_t>(t->id)]);
 }
 
 }  // namespace

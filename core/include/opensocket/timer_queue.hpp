@@ -1,7 +1,16 @@
 #pragma once
 /// \file timer_queue.hpp
-/// The executor's timers: an intrusive 4-ary min-heap. Insert and cancel are O(log n) with no
-/// allocation (the node lives in the waiting frame); equal deadlines fire in insertion order.
+/// The executor's timers. No allocation per timer (the node lives in the waiting frame); equal
+/// deadlines fire in insertion order.
+///
+/// Two structures share the work:
+/// - **Lanes** for the common case of a fixed timeout re-armed over and over (an idle timeout, a
+///   per-request deadline): such deadlines arrive in non-decreasing order, so a lane is a FIFO of
+///   node pointers that stays sorted by construction. Insert and cancel are O(1) (cancel leaves a
+///   hole that the head skips; a lane is compacted when it fills, amortised O(1)).
+/// - An intrusive 4-ary **min-heap** for the rest (a deadline earlier than every lane's last
+///   one): O(log n).
+/// The earliest timer is the smallest of the heap's top and the lanes' heads.
 
 #include <chrono>
 #include <cstddef>
@@ -16,11 +25,11 @@ using clock = std::chrono::steady_clock;
 struct timer_node {
     clock::time_point deadline{};
     uint64_t seq = 0;                              ///< insertion order, breaks deadline ties
-    std::size_t heap_index = npos;                 ///< position in the heap, `npos` when not queued
+    std::size_t position = npos;                   ///< where the queue keeps it; `npos`: not queued
     void (*fire)(timer_node*) noexcept = nullptr;  ///< called once when the deadline passes
 
     static constexpr std::size_t npos = static_cast<std::size_t>(-1);
-    bool queued() const noexcept { return heap_index != npos; }
+    bool queued() const noexcept { return position != npos; }
 };
 
 class timer_queue {
@@ -28,25 +37,52 @@ public:
     void insert(timer_node& n);
     /// Removes `n` if queued; returns whether it was.
     bool remove(timer_node& n) noexcept;
-    bool empty() const noexcept { return heap_.empty(); }
-    std::size_t size() const noexcept { return heap_.size(); }
+    bool empty() const noexcept { return size_ == 0; }
+    std::size_t size() const noexcept { return size_; }
     /// The earliest deadline; the queue must not be empty.
-    clock::time_point next_deadline() const noexcept { return heap_.front()->deadline; }
+    clock::time_point next_deadline() const noexcept { return earliest()->deadline; }
     /// Pops and fires every timer due at `now`, in deadline order. Returns how many fired.
     std::size_t fire_due(clock::time_point now);
 
+    /// How many timers sit in the heap (the rest are in lanes). For tests and diagnostics.
+    std::size_t heap_size() const noexcept { return heap_.size(); }
+
 private:
+    static constexpr unsigned lane_count = 4;
+    // position encoding: heap index, or lane_flag | lane << lane_shift | logical slot
+    static constexpr std::size_t lane_flag = std::size_t{1} << 63;
+    static constexpr unsigned lane_shift = 56;
+    static constexpr std::size_t slot_mask = (std::size_t{1} << lane_shift) - 1;
+
+    /// A sorted FIFO: logical slots [head, tail) map to ring[slot & (ring.size() - 1)]; removed
+    /// entries are null until the head passes them.
+    struct lane {
+        std::vector<timer_node*> ring;
+        std::size_t head = 0;
+        std::size_t tail = 0;
+        std::size_t live = 0;
+        clock::time_point last{};  ///< deadline of the last append: >= every live entry's
+        timer_node* front() const noexcept { return ring[head & (ring.size() - 1)]; }
+    };
+
     static bool before(const timer_node* a, const timer_node* b) noexcept {
         return a->deadline < b->deadline || (a->deadline == b->deadline && a->seq < b->seq);
     }
+    timer_node* earliest() const noexcept;
+    void lane_append(unsigned index, timer_node& n);
+    void lane_remove(timer_node& n) noexcept;
+    void lane_rebuild(unsigned index);
+    void heap_remove(std::size_t i) noexcept;
     void place(std::size_t i, timer_node* n) noexcept {
         heap_[i] = n;
-        n->heap_index = i;
+        n->position = i;
     }
     void sift_up(std::size_t i) noexcept;
     void sift_down(std::size_t i) noexcept;
 
+    lane lanes_[lane_count];
     std::vector<timer_node*> heap_;
+    std::size_t size_ = 0;
     uint64_t next_seq_ = 0;
 };
 
