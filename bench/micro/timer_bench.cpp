@@ -83,6 +83,37 @@ BENCHMARK(bm_timer_rearm_random)
     ->Arg(1'000)
     ->Arg(100'000);
 
+// One op = the earliest of `n` connection timers (each `now + 60 s`) is cancelled and re-armed at
+// a later `now + 60 s`: the pattern of a server's idle timeout, re-armed once per request. Such
+// deadlines arrive in order, so they stay in the timer queue's O(1) lanes.
+void bm_timer_rearm_fixed_timeout(benchmark::State& state) {
+    const auto n = static_cast<std::size_t>(state.range(0));
+    timer_queue q;
+    std::vector<timer_node> nodes(n);
+    auto now = clock::now();
+    for (auto& node : nodes) {
+        now += 1us;
+        node.deadline = now + 60s;
+        q.insert(node);
+    }
+    std::size_t oldest = 0;
+    for (auto _ : state) {
+        timer_node& node = nodes[oldest];
+        q.remove(node);
+        now += 1us;
+        node.deadline = now + 60s;
+        q.insert(node);
+        if (++oldest == n) oldest = 0;
+    }
+    benchmark::DoNotOptimize(q.size());
+    state.counters["in_heap"] = static_cast<double>(q.heap_size());
+    report_per_op(state);
+}
+BENCHMARK(bm_timer_rearm_fixed_timeout)
+    ->Name("BM_timer_rearm_fixed_timeout/opensocket")
+    ->Arg(1'000)
+    ->Arg(100'000);
+
 // One op = a sleep whose deadline has already passed: timer insert, one loop turn (which polls
 // the engine with a zero timeout), fire, resume.
 task<> expired_sleep_loop(benchmark::State& state) {
