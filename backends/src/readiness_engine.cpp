@@ -102,15 +102,15 @@ void readiness_engine::drive(slot& s, bool read_side) noexcept {
     const bool sticky = read_side && s.read_closed;
     ready = true;
     while (!list.empty()) {
-        if (list.head->kind == io_kind::wait_readable) {
+        if (list.front()->kind == io_kind::wait_readable) {
             // The event itself says a read will not block (an edge is new data, FIN or an
             // error): no syscall needed. The data stays queued, so the hint stays set.
-            list.head->res = 0;
+            list.front()->res = 0;
             list.pop()->complete();
             continue;
         }
         bool short_io = false;
-        if (!detail::perform_io(*list.head, short_io)) {
+        if (!detail::perform_io(*list.front(), short_io)) {
             ready = sticky;
             return;
         }

@@ -12,7 +12,7 @@
 namespace opensocket {
 
 io_op* uring_engine::op_queue::first(bool read_side) const noexcept {
-    for (io_op* cur = head; cur != nullptr; cur = cur->next)
+    for (io_op* cur = front(); cur != nullptr; cur = after(cur))
         if (detail::reads(cur->kind) == read_side) return cur;
     return nullptr;
 }
