@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <algorithm>
 #include <cerrno>
+#include <vector>
 
 namespace opensocket {
 namespace {
@@ -17,6 +18,7 @@ namespace {
 struct completion {
     uint64_t user_data;
     int32_t res;
+    uint32_t flags;
 };
 
 /// A non-blocking connect's outcome once the socket is writable (connect(2), EINPROGRESS).
@@ -43,20 +45,22 @@ void uring_engine::reap() noexcept {
         if (n == 0) break;
         // Copied out and released first: dispatching may queue new SQEs and even submit them.
         completion got[batch];
-        for (unsigned i = 0; i < n; ++i) got[i] = {cqes[i]->user_data, cqes[i]->res};
+        for (unsigned i = 0; i < n; ++i)
+            got[i] = {cqes[i]->user_data, cqes[i]->res, cqes[i]->flags};
         io_uring_cq_advance(ring, n);
-        for (unsigned i = 0; i < n; ++i) dispatch(got[i].user_data, got[i].res);
+        for (unsigned i = 0; i < n; ++i) dispatch(got[i].user_data, got[i].res, got[i].flags);
         total += n;
     }
 }
 
-void uring_engine::dispatch(uint64_t user_data, int32_t res) noexcept {
+void uring_engine::dispatch(uint64_t user_data, int32_t res, uint32_t flags) noexcept {
     namespace tags = detail::uring;
     if (user_data == tags::ignored || user_data == tags::liburing_timeout) return;
     if (user_data == tags::wake) {
         wake_armed_ = queue_wake_read();  // the counter was read: arm the next read
         return;
     }
+    if (tags::is_slot_tag(user_data)) return on_accept_done(user_data, res, flags);
     io_op& op = *tags::op_of(user_data);
     if ((user_data & tags::poll_bit) != 0)
         on_poll_done(op, res);
@@ -111,7 +115,7 @@ void uring_engine::on_io_done(io_op& op, int32_t res) noexcept {
 
 void uring_engine::finish(io_op& op, int64_t res) noexcept {
     unlink(op);
-    if (!waiting_cancels_.empty()) remove_waiting(waiting_cancels_, op);
+    if (!waiting_cancels_.empty()) remove_waiting_cancel(op);
     op.started = false;
     op.res = res;
     op.complete();
@@ -125,6 +129,13 @@ void uring_engine::unlink(io_op& op) noexcept {
     if (!s->ops.remove(&op) || !was_first) return;
     // The next op of this direction may go to the kernel now.
     if (io_op* next = s->ops.first(read_side)) queue_step(*next);
+}
+
+void uring_engine::remove_waiting_cancel(io_op& op) noexcept {
+    namespace tags = detail::uring;
+    std::erase_if(waiting_cancels_, [&op](uint64_t user_data) {
+        return !tags::is_slot_tag(user_data) && tags::op_of(user_data) == &op;
+    });
 }
 
 bool uring_engine::remove_waiting(std::vector<io_op*>& list, io_op& op) noexcept {

@@ -30,6 +30,31 @@ inline io_op* op_of(uint64_t user_data) noexcept {
     return reinterpret_cast<io_op*>(static_cast<uintptr_t>(user_data & ~poll_bit));
 }
 
+/// Set in the tag of an SQE that belongs to a descriptor's slot rather than to one operation (a
+/// multishot accept or recv, which outlives the operations it serves). Bit 1 of an op's address
+/// is always clear; the wake-up tag (8) has it clear too.
+inline constexpr uint64_t slot_bit = 2;
+/// Bit 2 of a slot tag: which multishot SQE it is.
+enum class slot_sqe : uint64_t { accept = 0, recv = 4 };
+/// A slot tag keeps the low 29 bits of the slot's generation (bits 35-63) and its index (bits
+/// 3-34): a CQE of a detached descriptor whose slot was reused does not match the new slot.
+inline constexpr uint32_t tag_generation_mask = 0x1fffffff;
+
+inline uint64_t slot_tag(io_token t, slot_sqe what) noexcept {
+    return (uint64_t{t.generation & tag_generation_mask} << 35) | (uint64_t{t.index} << 3) |
+           static_cast<uint64_t>(what) | slot_bit;
+}
+inline bool is_slot_tag(uint64_t user_data) noexcept { return (user_data & slot_bit) != 0; }
+inline slot_sqe slot_sqe_of(uint64_t user_data) noexcept {
+    return static_cast<slot_sqe>(user_data & 4);
+}
+inline uint32_t tag_index(uint64_t user_data) noexcept {
+    return static_cast<uint32_t>(user_data >> 3);
+}
+inline uint32_t tag_generation(uint64_t user_data) noexcept {
+    return static_cast<uint32_t>(user_data >> 35);
+}
+
 /// The kernel moves at most MAX_RW_COUNT (INT_MAX rounded down to a page) per call, and an SQE's
 /// length is 32 bits: a bigger buffer is done in steps (recv_exact/send_all loop anyway).
 inline constexpr std::size_t max_step = 0x7ffff000;

@@ -2,6 +2,7 @@
 // SQE preparation is in uring_submit.cpp, completion handling in uring_complete.cpp.
 
 #include "io_syscalls.hpp"
+#include "uring_detail.hpp"
 
 #include <opensocket/backends/uring_engine.hpp>
 
@@ -23,6 +24,14 @@ uring_engine::slot* uring_engine::find(io_token t) noexcept {
     return s.in_use && s.generation == t.generation ? &s : nullptr;
 }
 
+uring_engine::slot* uring_engine::find_tagged(uint64_t user_data) noexcept {
+    const uint32_t index = detail::uring::tag_index(user_data);
+    if (index >= slots_.size()) return nullptr;
+    slot& s = slots_[index];
+    const uint32_t generation = s.generation & detail::uring::tag_generation_mask;
+    return s.in_use && generation == detail::uring::tag_generation(user_data) ? &s : nullptr;
+}
+
 result<io_token> uring_engine::attach(native_handle fd) noexcept {
     if (fd < 0) return fail(std::errc::bad_file_descriptor);
     uint32_t index;
@@ -39,6 +48,7 @@ result<io_token> uring_engine::attach(native_handle fd) noexcept {
     }
     slot& s = slots_[index];
     s.in_use = true;
+    s.accept_armed = s.accept_stopping = false;
     return io_token{index, s.generation};
 }
 
@@ -48,13 +58,16 @@ void uring_engine::detach(io_token token) noexcept {
     ++s->generation;  // CQEs of the ops below now find no slot: they are orphans
     s->in_use = false;
     op_queue& ops = s->ops;
-    const bool had_ops = !ops.empty();
+    const bool had_ops = !ops.empty() || s->accept_armed;
     io_op* first_reader = ops.first(true);
     io_op* first_writer = ops.first(false);
+    bool accept_submitted = s->accept_armed;
     while (!ops.empty()) {
         io_op* op = ops.pop();
         const bool active = op == first_reader || op == first_writer;
-        if (active && !remove_waiting(waiting_steps_, *op)) {
+        if (active && remove_waiting(waiting_steps_, *op)) {
+            if (multishot(*op)) accept_submitted = false;  // its multishot SQE never left
+        } else if (active && !multishot(*op)) {
             // In the kernel: it may still write into the op's buffer or address, so the op
             // completes with its own CQE (-ECANCELED, or its result if that came first).
             if (op->res != -ECANCELED) {
@@ -63,10 +76,13 @@ void uring_engine::detach(io_token token) noexcept {
             }
             continue;
         }
-        op->res = -ECANCELED;  // queued behind another op, or waiting for an SQE: not in the kernel
+        // Queued behind another op, waiting for an SQE, or for the listener's multishot accept:
+        // not in the kernel.
+        op->res = -ECANCELED;
         op->started = false;
         op->complete();
     }
+    if (s->accept_armed || !s->accepted.empty()) stop_accepting(*s, token, accept_submitted);
     // The caller closes the descriptor next. Pending SQEs that name it must reach the kernel
     // first: it then holds its own file reference, and a new descriptor with the same number
     // cannot be mistaken for it.
@@ -85,6 +101,8 @@ bool uring_engine::start(io_op& op) noexcept {
     op.res = 0;
     op.started = false;
     op_queue& ops = s->ops;
+    // A connection the listener's multishot accept already took: no need to wait.
+    if (multishot(op) && ops.first(true) == nullptr && accept_now(*s, op)) return true;
     ops.push(&op);
     // One op per direction in the kernel at a time, FIFO like the readiness engine: two sends
     // on one stream must not interleave their bytes.
@@ -97,8 +115,19 @@ void uring_engine::cancel(io_op& op) noexcept {
     if (s == nullptr) return;  // detached: its cancel is already on the way
     op_queue& ops = s->ops;
     if (!ops.contains(&op)) return;  // completed already (a deadline firing late)
-    if (ops.first(detail::reads(op.kind)) != &op || remove_waiting(waiting_steps_, op)) {
-        finish(op, -ECANCELED);  // not in the kernel: done at once
+    const bool first = ops.first(detail::reads(op.kind)) == &op;
+    if (first && remove_waiting(waiting_steps_, op)) {
+        // Its SQE never left: done at once. (An accept there held its listener's multishot
+        // SQE, which is gone with it.)
+        if (multishot(op)) s->accept_armed = false;
+        finish(op, -ECANCELED);
+        return;
+    }
+    if (!first || multishot(op)) {
+        // Queued behind another op, or waiting for the listener's multishot accept: not in the
+        // kernel, done at once.
+        finish(op, -ECANCELED);
+        if (first && multishot(op)) accept_abandoned(*s, op.token);
         return;
     }
     if (op.res == -ECANCELED) return;  // asked before

@@ -114,6 +114,20 @@ constexpr unsigned setup_candidates[] = {
     0,
 };
 
+/// The optional features this ring's kernel has, as far as `opts` allows them. Opcodes are enum
+/// values (liburing 2.3 cannot tell at compile time what the running kernel knows): probe.
+uring_features detect_features(io_uring& ring, const uring_options& opts) {
+    uring_features f;
+    io_uring_probe* probe = io_uring_get_probe_ring(&ring);
+    if (probe == nullptr) return f;
+    // Multishot accept came with 5.19, as did IORING_OP_SOCKET; an older kernel would fail the
+    // first multishot accept with EINVAL.
+    f.multishot_accept =
+        opts.multishot_accept && io_uring_opcode_supported(probe, IORING_OP_SOCKET);
+    io_uring_free_probe(probe);
+    return f;
+}
+
 }  // namespace
 
 uring_support probe_uring() noexcept {
@@ -167,18 +181,24 @@ result<std::unique_ptr<uring_engine>> uring_engine::create(const uring_options& 
             delete ring.release();  // never initialised: nothing to tear down
             return fail_with(refused("io_uring_setup", -r));
         }
+        const uring_features features = detect_features(*ring, opts);
         int wake_fd = ::eventfd(0, EFD_CLOEXEC);
         if (wake_fd < 0) return fail_with(refused("eventfd", errno));
         return std::unique_ptr<uring_engine>(
-            new uring_engine(std::move(ring), wake_fd, opts, used));
+            new uring_engine(std::move(ring), wake_fd, opts, used, features));
     } catch (const std::bad_alloc&) {
         return fail_with(refused("uring_engine", ENOMEM));
     }
 }
 
 uring_engine::uring_engine(std::unique_ptr<io_uring, ring_deleter> ring, int wake_fd,
-                           const uring_options& opts, unsigned flags) noexcept
-    : ring_(std::move(ring)), wake_fd_(wake_fd), dontwait_(opts.force_readiness_fallback) {
+                           const uring_options& opts, unsigned flags,
+                           uring_features features) noexcept
+    : ring_(std::move(ring)),
+      wake_fd_(wake_fd),
+      dontwait_(opts.force_readiness_fallback),
+      accept_queue_(opts.accept_queue == 0 ? 1 : opts.accept_queue),
+      features_(features) {
     stats_.setup_flags = flags;
 }
 
@@ -187,6 +207,9 @@ uring_engine::~uring_engine() {
     // wake_buf_), so the eventfd is closed after it.
     ring_.reset();
     ::close(wake_fd_);
+    // Connections a multishot accept took for a listener that was never detached.
+    for (slot& s : slots_)
+        for (int fd : s.accepted) ::close(fd);
 }
 
 void uring_engine::enable() noexcept {

@@ -41,6 +41,7 @@ void uring_engine::prep_step(io_uring_sqe* sqe, io_op& op) noexcept {
     } else {
         switch (op.kind) {
             case io_kind::accept:
+                if (multishot(op)) return prep_multishot_accept(sqe, op);
                 io_uring_prep_accept(sqe, fd, op.addr, op.addrlen, SOCK_NONBLOCK | SOCK_CLOEXEC);
                 break;
             case io_kind::connect: io_uring_prep_connect(sqe, fd, op.addr, *op.addrlen); break;
@@ -61,6 +62,7 @@ void uring_engine::prep_step(io_uring_sqe* sqe, io_op& op) noexcept {
 }
 
 void uring_engine::queue_step(io_op& op) noexcept {
+    if (multishot(op) && want_accept(op)) return;
     io_uring_sqe* sqe = get_sqe();
     if (sqe == nullptr) {
         ++stats_.backlogged;
@@ -70,17 +72,19 @@ void uring_engine::queue_step(io_op& op) noexcept {
     prep_step(sqe, op);
 }
 
-void uring_engine::queue_cancel(io_op& op) noexcept {
+void uring_engine::queue_cancel(io_op& op) noexcept { queue_cancel_tag(detail::uring::tag(op)); }
+
+void uring_engine::queue_cancel_tag(uint64_t user_data) noexcept {
     ++stats_.cancels;
     io_uring_sqe* sqe = get_sqe();
     if (sqe == nullptr) {
         ++stats_.backlogged;
-        waiting_cancels_.push_back(&op);
+        waiting_cancels_.push_back(user_data);
         return;
     }
     // By user_data, not by descriptor: the caller may close the descriptor before this SQE is
     // submitted, and its number may then name another socket.
-    io_uring_prep_cancel64(sqe, detail::uring::tag(op), 0);
+    io_uring_prep_cancel64(sqe, user_data, 0);
     io_uring_sqe_set_data64(sqe, detail::uring::ignored);
 }
 
@@ -93,13 +97,14 @@ bool uring_engine::queue_wake_read() noexcept {
 }
 
 void uring_engine::drain_backlog() noexcept {
-    // Cancels first, in request order, then the steps. A cancel waits here only while its op is
-    // in flight (finish() drops it), so its tag names that op and nothing newer.
+    // Cancels first, in request order, then the steps. An op's cancel waits here only while the
+    // op is in flight (finish() drops it), so its tag names that op and nothing newer. A slot's
+    // tag carries the slot's generation, so it cannot reach a later descriptor's SQE.
     std::size_t i = 0;
     for (; i < waiting_cancels_.size(); ++i) {
         io_uring_sqe* sqe = get_sqe();
         if (sqe == nullptr) break;
-        io_uring_prep_cancel64(sqe, detail::uring::tag(*waiting_cancels_[i]), 0);
+        io_uring_prep_cancel64(sqe, waiting_cancels_[i], 0);
         io_uring_sqe_set_data64(sqe, detail::uring::ignored);
     }
     waiting_cancels_.erase(waiting_cancels_.begin(),

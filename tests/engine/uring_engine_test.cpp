@@ -17,7 +17,7 @@
 #include <opensocket/when_all.hpp>
 
 #ifdef OPENSOCKET_HAVE_URING
-#include <opensocket/backends/uring_engine.hpp>
+#include "uring_rig.hpp"
 #endif
 
 #include <gtest/gtest.h>
@@ -160,35 +160,6 @@ TEST(uring_engine, is_not_in_this_build) {
 namespace {
 
 // ---- running coroutines on an engine made here ------------------------------------------------
-
-/// Skips the calling test (with the probe's reason) when io_uring cannot run here.
-#define SKIP_WITHOUT_URING()                                      \
-    do {                                                          \
-        if (auto s = probe_uring(); !s.available)                 \
-            GTEST_SKIP() << "io_uring unavailable: " << s.reason; \
-    } while (0)
-
-/// A uring engine inside an executor; `eng` stays valid for the executor's life.
-struct uring_rig {
-    explicit uring_rig(const uring_options& opts = {}) {
-        std::string why;
-        auto e = uring_engine::create(opts, &why);
-        if (!e) throw std::system_error(e.error(), why);
-        eng = e->get();
-        ex = std::make_unique<executor>(std::move(*e));
-    }
-    template <class T>
-    T run(task<T> t) {
-        std::atomic<bool> done{false};
-        auto h = t.handle();
-        h.promise().set_finish_hook(&detail::set_flag_on_finish, &done);
-        ex->schedule(h);
-        ex->run_until(done);
-        return h.promise().take();
-    }
-    uring_engine* eng = nullptr;
-    std::unique_ptr<executor> ex;
-};
 
 /// Non-blocking AF_UNIX stream pairs wrapped as streams.
 std::vector<stream_pair> socket_pairs(std::size_t n) {
@@ -337,103 +308,6 @@ void spin(unsigned n) noexcept {
     std::atomic<unsigned> sink{0};
     for (unsigned i = 0; i < n; ++i) sink.fetch_add(1, std::memory_order_relaxed);
 }
-
-/// A coroutine that counts its resumptions: the waiter of a raw op.
-struct counter {
-    struct promise_type {
-        counter get_return_object() {
-            return counter(std::coroutine_handle<promise_type>::from_promise(*this));
-        }
-        std::suspend_never initial_suspend() noexcept { return {}; }
-        std::suspend_always final_suspend() noexcept { return {}; }
-        void return_void() noexcept {}
-        void unhandled_exception() noexcept { std::terminate(); }
-    };
-    explicit counter(std::coroutine_handle<promise_type> h) noexcept : h_(h) {}
-    counter(counter&& o) noexcept : h_(std::exchange(o.h_, {})) {}
-    counter& operator=(counter&&) = delete;
-    ~counter() {
-        if (h_) h_.destroy();
-    }
-    std::coroutine_handle<> handle() const noexcept { return h_; }
-
-private:
-    std::coroutine_handle<promise_type> h_;
-};
-
-counter count_resumptions(int& n) {
-    for (;;) {
-        co_await std::suspend_always{};
-        ++n;
-    }
-}
-
-struct raw_op {
-    raw_op() : waiter(count_resumptions(resumed)) {}
-    io_op op;
-    std::array<std::byte, 64> buf{};
-    int resumed = 0;
-    counter waiter;
-};
-
-/// An AF_UNIX pair: the engine drives `mine`, the test plays the peer with plain syscalls.
-struct unix_pair {
-    unix_pair() {
-        int fds[2];
-        if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) != 0)
-            throw std::system_error(errno, std::generic_category(), "socketpair");
-        mine = fds[0];
-        peer = fds[1];
-    }
-    ~unix_pair() {
-        if (mine >= 0) ::close(mine);
-        ::close(peer);
-    }
-    unix_pair(const unix_pair&) = delete;
-    unix_pair& operator=(const unix_pair&) = delete;
-    void peer_writes(std::byte b) const { ASSERT_EQ(::send(peer, &b, 1, MSG_NOSIGNAL), 1); }
-    void fill_my_send_buffer() const {
-        std::vector<char> chunk(16384, 'f');
-        for (std::size_t size : {chunk.size(), std::size_t{1}})
-            while (::send(mine, chunk.data(), size, MSG_NOSIGNAL) > 0) {
-            }
-    }
-    int mine = -1;
-    int peer = -1;
-};
-
-class raw_rig {
-public:
-    raw_rig() : rig_({.entries = 8}) {}
-    uring_engine& engine() { return *rig_.eng; }
-
-    /// Starts `o` as `kind` on `fd` (attached as `t`); true if it completed inline.
-    bool start(raw_op& o, io_kind kind, io_token t, int fd, std::size_t len) {
-        o.op.kind = kind;
-        o.op.ex = rig_.ex.get();
-        o.op.waiter = o.waiter.handle();
-        o.op.token = t;
-        o.op.fd = fd;
-        o.op.buf = o.buf.data();
-        o.op.len = len;
-        return engine().start(o.op);
-    }
-    /// One loop turn: submit and reap (waiting up to `wait`), then resume what completed.
-    void turn(std::chrono::nanoseconds wait = 0ns) {
-        engine().poll(wait.count());
-        std::atomic<bool> done{true};
-        rig_.ex->run_until(done);
-    }
-    /// Turns until `pred()` holds (at most ~2 s), then a few more to catch a second resumption.
-    template <class Pred>
-    void settle(Pred pred) {
-        for (int i = 0; i < 2000 && !pred(); ++i) turn(1ms);
-        for (int i = 0; i < 3; ++i) turn();
-    }
-
-private:
-    uring_rig rig_;
-};
 
 }  // namespace
 

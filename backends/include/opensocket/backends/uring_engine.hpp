@@ -32,6 +32,18 @@ struct uring_options {
     /// (POLL_ADD, then the operation again). Kernels before 5.7 (no IORING_FEAT_FAST_POLL) take
     /// that path for every socket operation that cannot finish at once.
     bool force_readiness_fallback = false;
+    /// Multishot accept where the kernel has it (5.19+, probed at run time): a listener keeps one
+    /// accept SQE in the kernel while accepts are wanted, instead of one SQE per accept.
+    bool multishot_accept = true;
+    /// Connections a listener's multishot accept may take from the kernel before an accept
+    /// operation asks for them; reaching it cancels the multishot (the kernel's listen backlog
+    /// holds the rest). Those still queued when the listener is detached are closed.
+    unsigned accept_queue = 32;
+};
+
+/// The optional io_uring features a ring uses (probed when it is created).
+struct uring_features {
+    bool multishot_accept = false;  ///< IORING_ACCEPT_MULTISHOT (5.19)
 };
 
 /// What the probe found: io_uring works here (`available`), or why not.
@@ -51,8 +63,9 @@ uring_support probe_uring() noexcept;
 /// that first submits (IORING_SETUP_SINGLE_ISSUER where the kernel has it). It may be created on
 /// another thread; the ring stays disabled until its first use.
 ///
-/// Operations never complete inline (`start` returns false unless the token is stale): the SQE is
-/// queued and submitted with the others of the loop turn by the next `poll`. An operation
+/// Operations do not complete inline (`start` returns false unless the token is stale, or an
+/// accept finds a connection its listener's multishot accept already took): the SQE is queued and
+/// submitted with the others of the loop turn by the next `poll`. An operation
 /// completes when its CQE arrives, never earlier, so the kernel never writes into a frame that
 /// was resumed. `cancel` and `detach` submit IORING_OP_ASYNC_CANCEL; the operation then completes
 /// with its own CQE (ECANCELED, or its real result if that came first), exactly once.
@@ -83,8 +96,12 @@ public:
         uint64_t overflow_flushes = 0;   ///< reaps that found the CQ overflow flag set
         uint64_t readiness_retries = 0;  ///< EAGAIN/EINPROGRESS answers turned into a poll
         uint64_t cancels = 0;            ///< IORING_OP_ASYNC_CANCEL requests queued
+        uint64_t accept_arms = 0;        ///< multishot accept SQEs queued
+        uint64_t accepts_queued = 0;     ///< connections accepted before an accept op asked
     };
     const statistics& stats() const noexcept { return stats_; }
+    /// The optional features in use (engine thread).
+    const uring_features& features() const noexcept { return features_; }
 
 private:
     // The pending ops of one descriptor in start order, linked through io_op::next. Per
@@ -95,34 +112,52 @@ private:
     struct slot {
         uint32_t generation = 1;
         bool in_use = false;
+        // A listener's multishot accept: queued or in the kernel (`accept_armed`), and asked to
+        // stop (`accept_stopping`). `accepted` holds, in order, the connections it took while no
+        // accept op was waiting.
+        bool accept_armed = false;
+        bool accept_stopping = false;
         uint32_t next_free = 0;  // 1-based, 0 = none
         op_queue ops;
+        std::vector<int> accepted;
     };
     struct ring_deleter {
         void operator()(io_uring* r) const noexcept;
     };
 
     uring_engine(std::unique_ptr<io_uring, ring_deleter> ring, int wake_fd,
-                 const uring_options& opts, unsigned flags) noexcept;
+                 const uring_options& opts, unsigned flags, uring_features features) noexcept;
 
     slot* find(io_token t) noexcept;
+    slot* find_tagged(uint64_t user_data) noexcept;
     void enable() noexcept;
     // SQE plumbing (uring_submit.cpp)
     io_uring_sqe* get_sqe() noexcept;
     bool submit_pending() noexcept;
     void queue_step(io_op& op) noexcept;
     void queue_cancel(io_op& op) noexcept;
+    void queue_cancel_tag(uint64_t user_data) noexcept;
     bool queue_wake_read() noexcept;
     void drain_backlog() noexcept;
     void prep_step(io_uring_sqe* sqe, io_op& op) noexcept;
     // Completion side (uring_complete.cpp)
     void reap() noexcept;
-    void dispatch(uint64_t user_data, int32_t res) noexcept;
+    void dispatch(uint64_t user_data, int32_t res, uint32_t flags) noexcept;
     void on_poll_done(io_op& op, int32_t res) noexcept;
     void on_io_done(io_op& op, int32_t res) noexcept;
     void finish(io_op& op, int64_t res) noexcept;
     void unlink(io_op& op) noexcept;
     bool remove_waiting(std::vector<io_op*>& list, io_op& op) noexcept;
+    void remove_waiting_cancel(io_op& op) noexcept;
+    // Multishot accept (uring_accept.cpp)
+    bool multishot(const io_op& op) const noexcept;
+    bool accept_now(slot& s, io_op& op) noexcept;
+    bool want_accept(io_op& op) noexcept;
+    void prep_multishot_accept(io_uring_sqe* sqe, io_op& op) noexcept;
+    void on_accept_done(uint64_t user_data, int32_t res, uint32_t flags) noexcept;
+    void keep_accepted(slot& s, io_token t, int fd) noexcept;
+    void stop_accepting(slot& s, io_token t, bool submitted) noexcept;
+    void accept_abandoned(slot& s, io_token t) noexcept;
 
     std::unique_ptr<io_uring, ring_deleter> ring_;
     int wake_fd_ = -1;
@@ -132,8 +167,10 @@ private:
     bool dontwait_ = false;
     std::vector<slot> slots_;
     uint32_t free_head_ = 0;
-    std::vector<io_op*> waiting_steps_;    // ops whose next SQE found the SQ full
-    std::vector<io_op*> waiting_cancels_;  // cancels that found the SQ full
+    std::vector<io_op*> waiting_steps_;      // ops whose next SQE found the SQ full
+    std::vector<uint64_t> waiting_cancels_;  // user_data of cancels that found the SQ full
+    unsigned accept_queue_ = 32;
+    uring_features features_;
     statistics stats_;
 };
 
