@@ -46,10 +46,10 @@ result<io_token> readiness_engine::attach(native_handle fd) noexcept {
     return token;
 }
 
-void readiness_engine::detach(io_token token) noexcept {
+void readiness_engine::release(io_token token, bool closing) noexcept {
     slot* s = find(token);
     if (s == nullptr) return;
-    poller_->remove(s->fd);
+    if (!closing || !poller_->close_unregisters()) poller_->remove(s->fd);
     ++s->generation;  // any event already fetched for the old token is now stale
     s->in_use = false;
     s->fd = invalid_native_handle;

@@ -47,7 +47,7 @@ void io_object::close() noexcept {
     // and any op parked on it stay behind, so say so loudly.
     if (ex_ != nullptr) {
         if (owned_by_current())
-            ex_->io().detach(token_);
+            ex_->io().detach_closing(token_);  // the descriptor is closed just below
         else
             log_error("socket closed off its executor's thread: its engine slot leaks");
     }

@@ -62,6 +62,7 @@ public:
         return n;
     }
     void wake() noexcept override {}
+    bool close_unregisters() const noexcept override { return unregisters_on_close; }
 
     /// The interests passed to update(), in order.
     std::vector<uint8_t> updates() const {
@@ -78,6 +79,7 @@ public:
 
     std::deque<std::vector<poll_event>> script;
     std::vector<poller_call> calls;
+    bool unregisters_on_close = false;  ///< what close_unregisters() says (epoll: true)
 
 private:
     bool edge_triggered_;
@@ -320,6 +322,35 @@ TEST(readiness_engine, detach_completes_every_parked_op_with_ecanceled_exactly_o
     h.run_ready();
     EXPECT_EQ(h.resumed().size(), 5u);
     EXPECT_EQ(h.poller().count(poller_call::remove), 1u);
+}
+
+TEST(readiness_engine, detach_before_close_skips_remove_only_where_closing_unregisters) {
+    for (bool unregisters : {false, true}) {
+        SCOPED_TRACE(unregisters ? "poller drops closed descriptors" : "poller keeps a table");
+        harness h(true);
+        h.poller().unregisters_on_close = unregisters;
+        socket_pair s;
+        auto token = h.engine().attach(s.mine);
+        ASSERT_TRUE(token);
+        test_op& op = h.recv_op(*token, s.mine, 8);
+        ASSERT_FALSE(h.engine().start(op.op));
+
+        h.engine().detach_closing(*token);
+        EXPECT_EQ(h.poller().count(poller_call::remove), unregisters ? 0u : 1u);
+        EXPECT_EQ(op.op.res, -ECANCELED);  // parked ops end exactly as with detach
+        h.run_ready();
+        EXPECT_EQ(h.resumed(), std::vector<int>{op.id});
+        // A late event for the old token finds a new generation: dropped.
+        s.peer_writes("late");
+        h.deliver({readable(*token)});
+        EXPECT_EQ(h.resumed().size(), 1u);
+        // Plain detach (the descriptor stays open) always unregisters.
+        socket_pair t;
+        auto other = h.engine().attach(t.mine);
+        ASSERT_TRUE(other);
+        h.engine().detach(*other);
+        EXPECT_EQ(h.poller().count(poller_call::remove), unregisters ? 1u : 2u);
+    }
 }
 
 // ---- FIFO ------------------------------------------------------------------------------------

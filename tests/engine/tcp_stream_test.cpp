@@ -470,3 +470,43 @@ TEST(tcp_stream, wait_readable_honours_its_deadline) {
 }
 
 TEST(tcp_stream, wait_readable_completes_at_eof) { EXPECT_TRUE(run(wait_readable_sees_eof())); }
+
+namespace {
+
+/// Closes a stream while a read is parked on it, then sets up a new connection (its listener
+/// takes the lowest free descriptor number: the closed one's): the new sockets must register
+/// and work (the epoll engine leaves the unregistering to the close), and bytes that arrive late
+/// for the closed stream must wake nothing.
+task<bool> descriptor_number_reused_after_close() {
+    auto first = co_await connected_pair();
+    EXPECT_TRUE(first);
+    if (!first) co_return false;
+    std::array<std::byte, 4> buf{};
+    // Attach the server side (a read parks it), then close it with the read pending.
+    auto reader = [](tcp_stream& s, std::span<std::byte> b) -> task<result<std::size_t>> {
+        co_return co_await s.read_some(b);
+    };
+    auto closer = [](tcp_stream& s) -> task<> {
+        co_await yield_now{};
+        s.close();
+    };
+    auto [r, unused] = co_await when_all(reader(first->server, buf), closer(first->server));
+    (void)unused;
+    EXPECT_FALSE(r);
+    auto second = co_await connected_pair();
+    EXPECT_TRUE(second);
+    if (!second) co_return false;
+    // The late write goes to a closed socket (answered with RST); nothing may resume for it.
+    (void)co_await first->client.write_all(std::string_view("late"));
+    auto ok = co_await second->client.write_all(std::string_view("ping"));
+    EXPECT_TRUE(ok);
+    auto n = co_await second->server.read_exact(buf);
+    EXPECT_TRUE(n);
+    co_return n&& std::memcmp(buf.data(), "ping", 4) == 0;
+}
+
+}  // namespace
+
+TEST(tcp_stream, closing_with_a_parked_read_leaves_the_engine_ready_for_new_sockets) {
+    EXPECT_TRUE(run(descriptor_number_reused_after_close()));
+}

@@ -66,6 +66,11 @@ public:
     /// Stops watching; every pending op on the token completes with ECANCELED. Call before close.
     virtual void detach(io_token token) noexcept = 0;
 
+    /// `detach`, when the caller closes the descriptor right after (what `tcp_stream::close`
+    /// does). An engine may then skip unregistering what the close removes anyway: the epoll
+    /// engine saves one `epoll_ctl` per connection (a closed file leaves every epoll set).
+    virtual void detach_closing(io_token token) noexcept { detach(token); }
+
     /// Starts `op` (its `ex` is set). Returns true if it completed inline (then `complete()` is
     /// NOT called); false if pending, in which case `op.complete()` will be called exactly once.
     virtual bool start(io_op& op) noexcept = 0;

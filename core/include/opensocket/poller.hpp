@@ -43,6 +43,12 @@ public:
     /// Unregisters `fd`; call before closing it.
     virtual void remove(native_handle fd) noexcept = 0;
 
+    /// True if closing a descriptor unregisters it, so `remove` may be skipped right before a
+    /// close (epoll: the last close of a file removes it from every epoll set; events already
+    /// fetched carry a stale token and are dropped). False by default: select keeps a table of
+    /// its own, and kqueue deletes before close by design.
+    virtual bool close_unregisters() const noexcept { return false; }
+
     /// Waits up to `timeout_ns` (-1 forever) and fills `out`; returns the number of events.
     /// A wake-up is consumed internally and yields no event. EINTR returns 0 events.
     virtual result<std::size_t> wait(std::span<poll_event> out, int64_t timeout_ns) noexcept = 0;

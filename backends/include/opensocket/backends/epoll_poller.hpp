@@ -23,6 +23,7 @@ public:
     result<void> add(native_handle fd, uint64_t token, uint8_t interest) noexcept override;
     result<void> update(native_handle fd, uint64_t token, uint8_t interest) noexcept override;
     void remove(native_handle fd) noexcept override;
+    bool close_unregisters() const noexcept override { return true; }
     result<std::size_t> wait(std::span<poll_event> out, int64_t timeout_ns) noexcept override;
     void wake() noexcept override;
 

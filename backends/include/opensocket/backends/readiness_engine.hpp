@@ -20,7 +20,8 @@ public:
 
     std::string_view name() const noexcept override { return poller_->name(); }
     result<io_token> attach(native_handle fd) noexcept override;
-    void detach(io_token token) noexcept override;
+    void detach(io_token token) noexcept override { release(token, false); }
+    void detach_closing(io_token token) noexcept override { release(token, true); }
     bool start(io_op& op) noexcept override;
     void cancel(io_op& op) noexcept override;
     void poll(int64_t timeout_ns) override;
@@ -45,6 +46,7 @@ private:
     };
 
     slot* find(io_token t) noexcept;
+    void release(io_token token, bool closing) noexcept;
     void drive(slot& s, bool read_side) noexcept;
     void update_interest(slot& s, io_token t) noexcept;
 
