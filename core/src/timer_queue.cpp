@@ -4,6 +4,13 @@ namespace opensocket {
 
 void timer_queue::insert(timer_node& n) {
     n.seq = next_seq_++;
+    if (lanes_in_use_ == lane_count && n.deadline < min_last_) {
+        heap_.push_back(&n);
+        n.position = heap_.size() - 1;
+        sift_up(n.position);
+        ++size_;
+        return;
+    }
     // The lane whose last deadline is the latest one not after n's keeps its order with n
     // appended; failing that, an empty lane starts a new run; failing that, the heap.
     unsigned best = lane_count;
@@ -70,6 +77,17 @@ void timer_queue::lane_append(unsigned index, timer_node& n) {
     ++l.tail;
     ++l.live;
     l.last = n.deadline;
+    update_lane_summary();
+}
+
+void timer_queue::update_lane_summary() noexcept {
+    lanes_in_use_ = 0;
+    min_last_ = clock::time_point::max();
+    for (const lane& l : lanes_) {
+        if (l.live == 0) continue;
+        ++lanes_in_use_;
+        if (l.last < min_last_) min_last_ = l.last;
+    }
 }
 
 void timer_queue::lane_remove(timer_node& n) noexcept {
@@ -80,6 +98,7 @@ void timer_queue::lane_remove(timer_node& n) noexcept {
     --l.live;
     if (slot == l.head)
         while (l.head != l.tail && l.ring[l.head & mask] == nullptr) ++l.head;
+    if (l.live == 0) update_lane_summary();
 }
 
 /// The lane is full (live entries plus holes): copy the live entries, in order, to the front of

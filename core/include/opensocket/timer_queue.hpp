@@ -72,6 +72,7 @@ private:
     void lane_append(unsigned index, timer_node& n);
     void lane_remove(timer_node& n) noexcept;
     void lane_rebuild(unsigned index);
+    void update_lane_summary() noexcept;
     void heap_remove(std::size_t i) noexcept;
     void place(std::size_t i, timer_node* n) noexcept {
         heap_[i] = n;
@@ -81,6 +82,10 @@ private:
     void sift_down(std::size_t i) noexcept;
 
     lane lanes_[lane_count];
+    // When every lane is in use, a deadline before the smallest of their last ones fits none:
+    // it goes straight to the heap (two compares instead of a scan: random deadlines).
+    unsigned lanes_in_use_ = 0;
+    clock::time_point min_last_ = clock::time_point::max();
     std::vector<timer_node*> heap_;
     std::size_t size_ = 0;
     uint64_t next_seq_ = 0;
