@@ -19,7 +19,8 @@ IMPLS = ("opensocket", "asio")
 # Table order (repetitions run interleaved at random, so the report's own order is arbitrary).
 ORDER = ["BM_bare_resume", "BM_child_await", "BM_post_resume", "BM_spawn", "BM_spawn_scope_join",
          "BM_when_all_variadic", "BM_when_all", "BM_timer_insert_remove", "BM_timer_rearm_random",
-         "BM_sleep_expired", "BM_sleep_cancel", "BM_cross_executor_hop"]
+         "BM_timer_rearm_fixed_timeout", "BM_sleep_expired", "BM_sleep_cancel",
+         "BM_cross_executor_hop", "BM_http_parse"]
 
 
 def sort_key(name):
@@ -49,30 +50,38 @@ def split_name(run_name):
     return run_name, "opensocket"
 
 
-def main(path):
-    with open(path) as f:
-        report = json.load(f)
-    rows = {}  # pair name -> {impl: ns}
+def summarise(report):
+    """[(pair name, opensocket ns, asio ns, target ns, asio-then ns)] in table order, and the
+    error lines, from a parsed Google-benchmark JSON report."""
+    rows, errors = {}, []  # pair name -> {impl: ns}
     for b in report["benchmarks"]:
         if b.get("run_type") == "aggregate" and b.get("aggregate_name") != "median":
             continue
         if "error_occurred" in b and b["error_occurred"]:
-            print(f"ERROR in {b['name']}: {b.get('error_message', '')}")
+            errors.append(f"ERROR in {b['name']}: {b.get('error_message', '')}")
             continue
         key, impl = split_name(b["run_name"])
         rows.setdefault(key, {})[impl] = b["per_op"] * 1e9  # the per_op counter is in seconds
+    out = []
+    for key in sorted(rows, key=sort_key):
+        target, asio_then = TARGETS.get(key, (None, None))
+        out.append((key, rows[key].get("opensocket"), rows[key].get("asio"), target, asio_then))
+    return out, errors
 
-    order = sorted(rows, key=sort_key)
-    width = max((len(k) for k in order), default=10)
+
+def main(path):
+    with open(path) as f:
+        report = json.load(f)
+    rows, errors = summarise(report)
+    for e in errors:
+        print(e)
+    width = max((len(r[0]) for r in rows), default=10)
     head = (f"{'benchmark (median per op)':<{width}}  {'opensocket':>11}  {'asio':>11}  "
             f"{'asio/os':>8}  {'target':>9}  {'asio then':>9}")
     print(head)
     print("-" * len(head))
-    for key in order:
-        os_ns = rows[key].get("opensocket")
-        asio_ns = rows[key].get("asio")
+    for key, os_ns, asio_ns, target, asio_then in rows:
         ratio = f"{asio_ns / os_ns:.2f}x" if os_ns and asio_ns else "-"
-        target, asio_then = TARGETS.get(key, (None, None))
         mark = ""
         if target is not None and os_ns is not None:
             mark = " ok" if os_ns <= target else " MISS"
