@@ -104,6 +104,7 @@ bool perform_io(io_op& op, bool& short_io) noexcept {
         case io_kind::send:
         case io_kind::send_all: return do_send(op, short_io);
         case io_kind::wait_readable: return do_wait_readable(op);
+        case io_kind::recv_lent: break;  // the engine lends a buffer first (lent_pool.hpp)
     }
     return finish(op, -EINVAL);
 }

@@ -13,7 +13,7 @@ bool perform_io(io_op& op, bool& short_io) noexcept;
 /// True for the kinds that wait for readability.
 inline bool reads(io_kind k) noexcept {
     return k == io_kind::accept || k == io_kind::recv || k == io_kind::recv_exact ||
-           k == io_kind::wait_readable;
+           k == io_kind::wait_readable || k == io_kind::recv_lent;
 }
 
 }  // namespace opensocket::detail

@@ -1,4 +1,5 @@
 #include "io_syscalls.hpp"
+#include "lent_pool.hpp"
 
 #include <opensocket/backends/readiness_engine.hpp>
 #include <opensocket/error.hpp>
@@ -16,6 +17,22 @@ readiness_engine::slot* readiness_engine::find(io_token t) noexcept {
     if (t.index >= slots_.size()) return nullptr;
     slot& s = slots_[t.index];
     return s.in_use && s.generation == t.generation ? &s : nullptr;
+}
+
+bool readiness_engine::perform(io_op& op, bool& short_io) noexcept {
+    if (op.kind != io_kind::recv_lent) return detail::perform_io(op, short_io);
+    if (lent_ == nullptr) {
+        lent_.reset(new (std::nothrow) detail::lent_pool);
+        if (lent_ == nullptr) {
+            op.res = -ENOMEM;
+            return true;
+        }
+    }
+    return detail::recv_lent(op, short_io, *lent_);
+}
+
+void readiness_engine::release(std::byte* buf, std::size_t) noexcept {
+    if (lent_ != nullptr) lent_->give(buf);
 }
 
 result<io_token> readiness_engine::attach(native_handle fd) noexcept {
@@ -75,7 +92,7 @@ bool readiness_engine::start(io_op& op) noexcept {
     bool& ready = read_side ? s->readable : s->writable;
     if (list.empty() && (ready || op.kind == io_kind::connect)) {
         bool short_io = false;
-        if (detail::perform_io(op, short_io)) {
+        if (perform(op, short_io)) {
             if (short_io) ready = read_side && s->read_closed;
             return true;
         }
@@ -110,7 +127,7 @@ void readiness_engine::drive(slot& s, bool read_side) noexcept {
             continue;
         }
         bool short_io = false;
-        if (!detail::perform_io(*list.front(), short_io)) {
+        if (!perform(*list.front(), short_io)) {
             ready = sticky;
             return;
         }

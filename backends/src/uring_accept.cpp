@@ -34,9 +34,10 @@ int64_t with_peer(io_op& op, int fd) noexcept {
 }  // namespace
 
 bool uring_engine::accept_now(slot& s, io_op& op) noexcept {
-    if (s.accepted.empty()) return false;
-    const int fd = s.accepted.front();
-    s.accepted.erase(s.accepted.begin());
+    if (s.ms == nullptr || s.ms->accepted.empty()) return false;
+    std::vector<int>& accepted = s.ms->accepted;
+    const int fd = accepted.front();
+    accepted.erase(accepted.begin());
     op.res = with_peer(op, fd);
     return true;
 }
@@ -44,13 +45,18 @@ bool uring_engine::accept_now(slot& s, io_op& op) noexcept {
 bool uring_engine::want_accept(io_op& op) noexcept {
     slot* s = find(op.token);
     if (s == nullptr) return false;
+    multishot_state* ms = ensure_ms(*s);
+    if (ms == nullptr) {
+        finish(op, -ENOMEM);  // tcp_listener backs off and tries again
+        return true;
+    }
     if (accept_now(*s, op)) {
         finish(op, op.res);
         return true;
     }
-    if (s->accept_armed) return true;  // its SQE is queued or in the kernel: wait for a CQE
-    s->accept_armed = true;
-    s->accept_stopping = false;
+    if (ms->accept_armed) return true;  // its SQE is queued or in the kernel: wait for a CQE
+    ms->accept_armed = true;
+    ms->accept_stopping = false;
     return false;  // the caller queues the SQE (prep_multishot_accept)
 }
 
@@ -63,13 +69,14 @@ void uring_engine::prep_multishot_accept(io_uring_sqe* sqe, io_op& op) noexcept 
 
 void uring_engine::on_accept_done(uint64_t user_data, int32_t res, uint32_t flags) noexcept {
     slot* s = find_tagged(user_data);
-    if (s == nullptr) {
+    if (s == nullptr || s->ms == nullptr) {
         // The listener was detached: nobody will take this connection.
         if (res >= 0) ::close(res);
         return;
     }
+    multishot_state& ms = *s->ms;
     const io_token t{detail::uring::tag_index(user_data), s->generation};
-    if ((flags & IORING_CQE_F_MORE) == 0) s->accept_armed = s->accept_stopping = false;
+    if ((flags & IORING_CQE_F_MORE) == 0) ms.accept_armed = ms.accept_stopping = false;
     io_op* op = s->ops.first(true);
     if (op != nullptr && op->kind != io_kind::accept) op = nullptr;
     if (res >= 0) {
@@ -80,43 +87,47 @@ void uring_engine::on_accept_done(uint64_t user_data, int32_t res, uint32_t flag
     // retries or backs off. With nobody waiting it is dropped: no connection was taken, and the
     // next accept op arms again and meets it if it persists.
     if (op != nullptr && res != -ECANCELED) return finish(*op, res);
-    if (op != nullptr && !s->accept_armed) queue_step(*op);
+    if (op != nullptr && !ms.accept_armed) queue_step(*op);
 }
 
 void uring_engine::keep_accepted(slot& s, io_token t, int fd) noexcept {
+    multishot_state& ms = *s.ms;
     try {
-        s.accepted.push_back(fd);
+        ms.accepted.push_back(fd);
     } catch (const std::bad_alloc&) {
         ::close(fd);  // the peer sees a reset; the process is out of memory anyway
         return;
     }
     ++stats_.accepts_queued;
     // Enough taken ahead of the application: leave the rest in the kernel's listen backlog.
-    if (s.accepted.size() >= accept_queue_ && s.accept_armed && !s.accept_stopping) {
-        s.accept_stopping = true;
+    if (ms.accepted.size() >= accept_queue_ && ms.accept_armed && !ms.accept_stopping) {
+        ms.accept_stopping = true;
         queue_cancel_tag(detail::uring::slot_tag(t, detail::uring::slot_sqe::accept));
     }
 }
 
 void uring_engine::accept_abandoned(slot& s, io_token t) noexcept {
+    multishot_state& ms = *s.ms;
     io_op* next = s.ops.first(true);
-    if ((next != nullptr && next->kind == io_kind::accept) || !s.accept_armed || s.accept_stopping)
+    if ((next != nullptr && next->kind == io_kind::accept) || !ms.accept_armed ||
+        ms.accept_stopping)
         return;
     // The last waiting accept was cancelled: accepts are no longer wanted, so the listener stops
     // taking connections from the backlog. The cancel is submitted now, not with the loop turn:
     // the kernel resolves it at submission, and a multishot armed earlier would accept under the
     // RLIMIT_NOFILE of its arming (io_uring reads the limit at prep time), not today's.
-    s.accept_stopping = true;
+    ms.accept_stopping = true;
     queue_cancel_tag(detail::uring::slot_tag(t, detail::uring::slot_sqe::accept));
     (void)submit_pending();
 }
 
 void uring_engine::stop_accepting(slot& s, io_token t, bool submitted) noexcept {
-    if (s.accept_armed && submitted && !s.accept_stopping)
+    multishot_state& ms = *s.ms;
+    if (ms.accept_armed && submitted && !ms.accept_stopping)
         queue_cancel_tag(detail::uring::slot_tag(t, detail::uring::slot_sqe::accept));
-    s.accept_armed = s.accept_stopping = false;
-    for (int fd : s.accepted) ::close(fd);
-    s.accepted.clear();
+    ms.accept_armed = ms.accept_stopping = false;
+    for (int fd : ms.accepted) ::close(fd);
+    ms.accepted.clear();
 }
 
 }  // namespace opensocket

@@ -60,7 +60,11 @@ void uring_engine::dispatch(uint64_t user_data, int32_t res, uint32_t flags) noe
         wake_armed_ = queue_wake_read();  // the counter was read: arm the next read
         return;
     }
-    if (tags::is_slot_tag(user_data)) return on_accept_done(user_data, res, flags);
+    if (tags::is_slot_tag(user_data)) {
+        if (tags::slot_sqe_of(user_data) == tags::slot_sqe::recv)
+            return on_recv_done(user_data, res, flags);
+        return on_accept_done(user_data, res, flags);
+    }
     io_op& op = *tags::op_of(user_data);
     if ((user_data & tags::poll_bit) != 0)
         on_poll_done(op, res);
@@ -80,6 +84,7 @@ void uring_engine::on_poll_done(io_op& op, int32_t res) noexcept {
         }
         return finish(op, -err);
     }
+    if (op.kind == io_kind::recv_lent) return lent_after_poll(op);
     queue_step(op);  // ready now: the real operation again
 }
 

@@ -8,6 +8,7 @@
 
 #include <liburing.h>
 #include <cerrno>
+#include <new>
 #include <system_error>
 
 namespace opensocket {
@@ -48,7 +49,7 @@ result<io_token> uring_engine::attach(native_handle fd) noexcept {
     }
     slot& s = slots_[index];
     s.in_use = true;
-    s.accept_armed = s.accept_stopping = false;
+    if (s.ms != nullptr) *s.ms = multishot_state{};  // keeps nothing of the last descriptor
     return io_token{index, s.generation};
 }
 
@@ -58,16 +59,22 @@ void uring_engine::detach(io_token token) noexcept {
     ++s->generation;  // CQEs of the ops below now find no slot: they are orphans
     s->in_use = false;
     op_queue& ops = s->ops;
-    const bool had_ops = !ops.empty() || s->accept_armed;
+    multishot_state* ms = s->ms.get();
+    const bool had_ops = !ops.empty() || (ms != nullptr && (ms->accept_armed || ms->recv_armed));
     io_op* first_reader = ops.first(true);
     io_op* first_writer = ops.first(false);
-    bool accept_submitted = s->accept_armed;
+    // Whether a multishot SQE reached the kernel (rather than waiting in the backlog with the
+    // op that armed it).
+    bool accept_submitted = true;
+    bool recv_submitted = true;
     while (!ops.empty()) {
         io_op* op = ops.pop();
         const bool active = op == first_reader || op == first_writer;
+        const bool on_slot = ms != nullptr && waits_on_slot(*s, *op);
         if (active && remove_waiting(waiting_steps_, *op)) {
-            if (multishot(*op)) accept_submitted = false;  // its multishot SQE never left
-        } else if (active && !multishot(*op)) {
+            if (multishot(*op)) accept_submitted = false;
+            if (lent_multishot(*op)) recv_submitted = false;
+        } else if (active && !on_slot) {
             // In the kernel: it may still write into the op's buffer or address, so the op
             // completes with its own CQE (-ECANCELED, or its result if that came first).
             if (op->res != -ECANCELED) {
@@ -76,13 +83,16 @@ void uring_engine::detach(io_token token) noexcept {
             }
             continue;
         }
-        // Queued behind another op, waiting for an SQE, or for the listener's multishot accept:
+        // Queued behind another op, waiting for an SQE, or for the descriptor's multishot SQE:
         // not in the kernel.
         op->res = -ECANCELED;
         op->started = false;
         op->complete();
     }
-    if (s->accept_armed || !s->accepted.empty()) stop_accepting(*s, token, accept_submitted);
+    if (ms != nullptr) {
+        stop_accepting(*s, token, accept_submitted);
+        drop_reads(*s, token, recv_submitted);
+    }
     // The caller closes the descriptor next. Pending SQEs that name it must reach the kernel
     // first: it then holds its own file reference, and a new descriptor with the same number
     // cannot be mistaken for it.
@@ -101,8 +111,16 @@ bool uring_engine::start(io_op& op) noexcept {
     op.res = 0;
     op.started = false;
     op_queue& ops = s->ops;
-    // A connection the listener's multishot accept already took: no need to wait.
-    if (multishot(op) && ops.first(true) == nullptr && accept_now(*s, op)) return true;
+    if (lent_multishot(op) && ensure_ms(*s) == nullptr) {
+        op.res = -ENOMEM;
+        return true;
+    }
+    if (s->ms != nullptr && detail::reads(op.kind) && ops.first(true) == nullptr) {
+        // A connection the listener's multishot accept already took, or data the multishot recv
+        // already read: no need to wait.
+        if (multishot(op) && accept_now(*s, op)) return true;
+        if (op.kind != io_kind::accept && take_kept(*s, op)) return true;
+    }
     ops.push(&op);
     // One op per direction in the kernel at a time, FIFO like the readiness engine: two sends
     // on one stream must not interleave their bytes.
@@ -117,15 +135,17 @@ void uring_engine::cancel(io_op& op) noexcept {
     if (!ops.contains(&op)) return;  // completed already (a deadline firing late)
     const bool first = ops.first(detail::reads(op.kind)) == &op;
     if (first && remove_waiting(waiting_steps_, op)) {
-        // Its SQE never left: done at once. (An accept there held its listener's multishot
-        // SQE, which is gone with it.)
-        if (multishot(op)) s->accept_armed = false;
+        // Its SQE never left: done at once. (If it was to arm the descriptor's multishot SQE,
+        // that is gone with it.)
+        if (multishot(op)) s->ms->accept_armed = false;
+        if (lent_multishot(op)) s->ms->recv_armed = false;
         finish(op, -ECANCELED);
         return;
     }
-    if (!first || multishot(op)) {
-        // Queued behind another op, or waiting for the listener's multishot accept: not in the
-        // kernel, done at once.
+    if (!first || waits_on_slot(*s, op)) {
+        // Queued behind another op, or waiting for a CQE of the descriptor's multishot SQE: not
+        // in the kernel, done at once. A multishot recv keeps reading (what it reads is kept for
+        // the next read, up to lent_readahead); a listener with no accept left stops accepting.
         finish(op, -ECANCELED);
         if (first && multishot(op)) accept_abandoned(*s, op.token);
         return;
@@ -133,6 +153,18 @@ void uring_engine::cancel(io_op& op) noexcept {
     if (op.res == -ECANCELED) return;  // asked before
     op.res = -ECANCELED;
     queue_cancel(op);
+}
+
+bool uring_engine::waits_on_slot(const slot& s, const io_op& op) const noexcept {
+    if (multishot(op) || lent_multishot(op)) return true;
+    // A plain read behind a multishot recv waits for it to end before its own SQE.
+    return !op.started && op.kind != io_kind::accept && detail::reads(op.kind) && s.ms != nullptr &&
+           s.ms->recv_armed;
+}
+
+uring_engine::multishot_state* uring_engine::ensure_ms(slot& s) noexcept {
+    if (s.ms == nullptr) s.ms.reset(new (std::nothrow) multishot_state);
+    return s.ms.get();
 }
 
 void uring_engine::poll(int64_t timeout_ns) {

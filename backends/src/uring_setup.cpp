@@ -1,5 +1,7 @@
 // io_uring availability, ring setup with flag fallbacks, and the wake-up eventfd.
 
+#include "lent_pool.hpp"
+
 #include <opensocket/backends/uring_engine.hpp>
 
 #include <fmt/format.h>
@@ -124,6 +126,9 @@ uring_features detect_features(io_uring& ring, const uring_options& opts) {
     // first multishot accept with EINVAL.
     f.multishot_accept =
         opts.multishot_accept && io_uring_opcode_supported(probe, IORING_OP_SOCKET);
+    // Multishot recv (IORING_RECV_MULTISHOT) came with 6.0, as did IORING_OP_SEND_ZC. It also
+    // needs a provided-buffer ring (5.19), which create() registers and may still fail to.
+    f.multishot_recv = opts.multishot_recv && io_uring_opcode_supported(probe, IORING_OP_SEND_ZC);
     io_uring_free_probe(probe);
     return f;
 }
@@ -181,35 +186,43 @@ result<std::unique_ptr<uring_engine>> uring_engine::create(const uring_options& 
             delete ring.release();  // never initialised: nothing to tear down
             return fail_with(refused("io_uring_setup", -r));
         }
-        const uring_features features = detect_features(*ring, opts);
+        uring_features features = detect_features(*ring, opts);
+        buffer_ring_ptr buffers;
+        if (features.multishot_recv) buffers = make_buffer_ring(*ring, opts);
+        features.multishot_recv = buffers != nullptr;
         int wake_fd = ::eventfd(0, EFD_CLOEXEC);
         if (wake_fd < 0) return fail_with(refused("eventfd", errno));
         return std::unique_ptr<uring_engine>(
-            new uring_engine(std::move(ring), wake_fd, opts, used, features));
+            new uring_engine(std::move(ring), wake_fd, opts, used, features, std::move(buffers)));
     } catch (const std::bad_alloc&) {
         return fail_with(refused("uring_engine", ENOMEM));
     }
 }
 
 uring_engine::uring_engine(std::unique_ptr<io_uring, ring_deleter> ring, int wake_fd,
-                           const uring_options& opts, unsigned flags,
-                           uring_features features) noexcept
+                           const uring_options& opts, unsigned flags, uring_features features,
+                           buffer_ring_ptr buffers) noexcept
     : ring_(std::move(ring)),
       wake_fd_(wake_fd),
       dontwait_(opts.force_readiness_fallback),
       accept_queue_(opts.accept_queue == 0 ? 1 : opts.accept_queue),
-      features_(features) {
+      lent_readahead_(opts.lent_readahead == 0 ? 1 : opts.lent_readahead),
+      features_(features),
+      buffers_(std::move(buffers)) {
     stats_.setup_flags = flags;
 }
 
 uring_engine::~uring_engine() {
     // Tearing the ring down cancels what is still in flight (including the eventfd read into
-    // wake_buf_), so the eventfd is closed after it.
+    // wake_buf_) and unregisters the provided-buffer ring, so the eventfd and the buffers are
+    // freed after it.
     ring_.reset();
+    buffers_.reset();
     ::close(wake_fd_);
     // Connections a multishot accept took for a listener that was never detached.
     for (slot& s : slots_)
-        for (int fd : s.accepted) ::close(fd);
+        if (s.ms != nullptr)
+            for (int fd : s.ms->accepted) ::close(fd);
 }
 
 void uring_engine::enable() noexcept {

@@ -56,6 +56,7 @@ void uring_engine::prep_step(io_uring_sqe* sqe, io_op& op) noexcept {
                                    MSG_NOSIGNAL | dontwait);
                 break;
             case io_kind::wait_readable: io_uring_prep_poll_add(sqe, fd, POLLIN); break;
+            case io_kind::recv_lent: return prep_multishot_recv(sqe, op);
         }
     }
     io_uring_sqe_set_data64(sqe, detail::uring::tag(op));
@@ -63,6 +64,8 @@ void uring_engine::prep_step(io_uring_sqe* sqe, io_op& op) noexcept {
 
 void uring_engine::queue_step(io_op& op) noexcept {
     if (multishot(op) && want_accept(op)) return;
+    if (!op.started && op.kind != io_kind::accept && detail::reads(op.kind) && want_read(op))
+        return;
     io_uring_sqe* sqe = get_sqe();
     if (sqe == nullptr) {
         ++stats_.backlogged;

@@ -34,6 +34,10 @@ enum class io_kind : uint8_t {
     send_all,       ///< writes all `len` bytes; `res` = `len`
     wait_readable,  ///< waits until a read would not block (data, EOF or error); `res` = 0.
                     ///< Needs no buffer: idle connections pin no memory while they wait.
+    recv_lent,      ///< reads into a buffer the engine lends: on success `buf` points at `res`
+                    ///< bytes (0 = EOF, `buf` null) and `done` names the buffer for
+                    ///< `engine::release`. `buf`/`len` are ignored on start. No buffer is pinned
+                    ///< while the op waits.
 };
 
 /// An I/O operation in the awaiting frame. `res` >= 0 is the result, < 0 is `-errno`.
@@ -85,6 +89,14 @@ public:
 
     /// Any thread: makes a blocked or the next `poll` return promptly.
     virtual void wake() noexcept = 0;
+
+    /// Gives back the buffer a `recv_lent` completion lent (its `buf` and `done`). Every lent
+    /// buffer must be given back exactly once, on the engine's thread, before the engine is
+    /// destroyed. Engines without `recv_lent` never lend, so never get here.
+    virtual void release(std::byte* buf, std::size_t id) noexcept {
+        (void)buf;
+        (void)id;
+    }
 };
 
 }  // namespace opensocket

@@ -6,6 +6,7 @@
 
 #include <opensocket/address.hpp>
 #include <opensocket/io_object.hpp>
+#include <opensocket/lent_buffer.hpp>
 #include <opensocket/socket_options.hpp>
 #include <opensocket/task.hpp>
 #include <opensocket/timer_queue.hpp>
@@ -56,6 +57,15 @@ public:
     detail::bytes_awaiter write_all(std::span<const std::byte> buf,
                                     clock::time_point deadline) noexcept {
         return {io_, io_kind::send_all, const_cast<std::byte*>(buf.data()), buf.size(), deadline};
+    }
+    /// Reads what is available (at least 1 byte) into a buffer the engine lends, or an empty
+    /// `lent_buffer` at end of stream. Nothing is allocated or pinned while it waits; the bytes
+    /// are the caller's until the `lent_buffer` is destroyed (see its contract). Reads of any
+    /// kind may be mixed on one stream and keep their order.
+    detail::lent_awaiter read_lent() noexcept { return {io_, io_kind::recv_lent, nullptr, 0}; }
+    /// `read_lent` failing with `timed_out` at `deadline`.
+    detail::lent_awaiter read_lent(clock::time_point deadline) noexcept {
+        return {io_, io_kind::recv_lent, nullptr, 0, deadline};
     }
     /// Reads exactly `buf.size()` bytes; `error::unexpected_eof` if the peer closes first.
     detail::exact_awaiter read_exact(std::span<std::byte> buf) noexcept {

@@ -13,6 +13,10 @@
 
 namespace opensocket {
 
+namespace detail {
+class lent_pool;
+}
+
 class readiness_engine final : public engine {
 public:
     explicit readiness_engine(std::unique_ptr<poller> p);
@@ -26,6 +30,8 @@ public:
     void cancel(io_op& op) noexcept override;
     void poll(int64_t timeout_ns) override;
     void wake() noexcept override { poller_->wake(); }
+    /// recv_lent buffers come from a small heap pool (taken only once a read finds data).
+    void release(std::byte* buf, std::size_t id) noexcept override;
 
 private:
     using op_list = detail::op_list;
@@ -46,6 +52,7 @@ private:
     };
 
     slot* find(io_token t) noexcept;
+    bool perform(io_op& op, bool& short_io) noexcept;
     void release(io_token token, bool closing) noexcept;
     void drive(slot& s, bool read_side) noexcept;
     void update_interest(slot& s, io_token t) noexcept;
@@ -54,6 +61,7 @@ private:
     std::vector<slot> slots_;
     uint32_t free_head_ = 0;  // 1-based index into slots_, 0 = none
     std::vector<poll_event> events_;
+    std::unique_ptr<detail::lent_pool> lent_;  // made by the first recv_lent
 };
 
 }  // namespace opensocket

@@ -19,6 +19,10 @@ struct io_uring_sqe;
 
 namespace opensocket {
 
+namespace detail {
+class lent_pool;
+}
+
 /// Construction parameters of a `uring_engine`.
 struct uring_options {
     /// Submission queue entries (the kernel rounds up to a power of two and clamps). Any size
@@ -39,11 +43,23 @@ struct uring_options {
     /// operation asks for them; reaching it cancels the multishot (the kernel's listen backlog
     /// holds the rest). Those still queued when the listener is detached are closed.
     unsigned accept_queue = 32;
+    /// recv_lent as a multishot recv into a provided-buffer ring where the kernel has both (6.0+,
+    /// probed). Otherwise, or while the ring is dry, recv_lent waits for POLLIN and then reads
+    /// into a heap buffer: never a buffer pinned by a waiting operation either way.
+    bool multishot_recv = true;
+    /// Buffers in the provided-buffer ring (rounded up to a power of two, at most 32768), and
+    /// their size: one multishot recv CQE carries at most one buffer.
+    unsigned lent_buffers = 256;
+    unsigned lent_buffer_size = 8192;
+    /// Ring buffers one descriptor may fill before a recv_lent asks for them; reaching it stops
+    /// that descriptor's multishot recv (TCP flow control holds the rest in the kernel).
+    unsigned lent_readahead = 4;
 };
 
 /// The optional io_uring features a ring uses (probed when it is created).
 struct uring_features {
     bool multishot_accept = false;  ///< IORING_ACCEPT_MULTISHOT (5.19)
+    bool multishot_recv = false;    ///< IORING_RECV_MULTISHOT into a provided-buffer ring (6.0)
 };
 
 /// What the probe found: io_uring works here (`available`), or why not.
@@ -87,6 +103,8 @@ public:
     void cancel(io_op& op) noexcept override;
     void poll(int64_t timeout_ns) override;
     void wake() noexcept override;
+    /// Gives a recv_lent buffer back: to the provided-buffer ring, or to the heap pool.
+    void release(std::byte* buf, std::size_t id) noexcept override;
 
     /// Counters for tests and diagnostics (engine thread).
     struct statistics {
@@ -98,6 +116,11 @@ public:
         uint64_t cancels = 0;            ///< IORING_OP_ASYNC_CANCEL requests queued
         uint64_t accept_arms = 0;        ///< multishot accept SQEs queued
         uint64_t accepts_queued = 0;     ///< connections accepted before an accept op asked
+        uint64_t recv_arms = 0;          ///< multishot recv SQEs queued
+        uint64_t reads_kept = 0;         ///< multishot recv CQEs that found no recv_lent waiting
+        uint64_t ring_dry = 0;           ///< multishot recvs ended by -ENOBUFS (no free buffer)
+        uint64_t lent_fallbacks = 0;     ///< recv_lent done by a plain recv into a heap buffer
+        uint64_t ring_buffers_out = 0;   ///< ring buffers holding data now (kept or lent)
     };
     const statistics& stats() const noexcept { return stats_; }
     /// The optional features in use (engine thread).
@@ -109,24 +132,44 @@ private:
     struct op_queue : detail::op_list {
         io_op* first(bool read_side) const noexcept;
     };
+    // What a multishot recv delivered while no recv_lent waited: `res` bytes (from `offset`) in
+    // ring buffer `bid`, or 0 (EOF) / -errno with no buffer.
+    struct kept_read {
+        int32_t res;
+        uint32_t offset;
+        uint16_t bid;
+    };
+    // A descriptor's multishot SQEs (made on first use: most slots never need one). For each, it
+    // is queued or in the kernel (`*_armed`) and maybe asked to stop (`*_stopping`); what it
+    // delivered with no operation waiting is kept, in order.
+    struct multishot_state {
+        bool accept_armed = false;
+        bool accept_stopping = false;
+        bool recv_armed = false;
+        bool recv_stopping = false;
+        std::vector<int> accepted;
+        std::vector<kept_read> kept;
+    };
     struct slot {
         uint32_t generation = 1;
         bool in_use = false;
-        // A listener's multishot accept: queued or in the kernel (`accept_armed`), and asked to
-        // stop (`accept_stopping`). `accepted` holds, in order, the connections it took while no
-        // accept op was waiting.
-        bool accept_armed = false;
-        bool accept_stopping = false;
         uint32_t next_free = 0;  // 1-based, 0 = none
         op_queue ops;
-        std::vector<int> accepted;
+        std::unique_ptr<multishot_state> ms;
     };
+    struct buffer_ring;
+    struct buffer_ring_deleter {
+        void operator()(buffer_ring* b) const noexcept;
+    };
+    using buffer_ring_ptr = std::unique_ptr<buffer_ring, buffer_ring_deleter>;
     struct ring_deleter {
         void operator()(io_uring* r) const noexcept;
     };
 
     uring_engine(std::unique_ptr<io_uring, ring_deleter> ring, int wake_fd,
-                 const uring_options& opts, unsigned flags, uring_features features) noexcept;
+                 const uring_options& opts, unsigned flags, uring_features features,
+                 buffer_ring_ptr buffers) noexcept;
+    static buffer_ring_ptr make_buffer_ring(io_uring& ring, const uring_options& opts) noexcept;
 
     slot* find(io_token t) noexcept;
     slot* find_tagged(uint64_t user_data) noexcept;
@@ -149,6 +192,8 @@ private:
     void unlink(io_op& op) noexcept;
     bool remove_waiting(std::vector<io_op*>& list, io_op& op) noexcept;
     void remove_waiting_cancel(io_op& op) noexcept;
+    bool waits_on_slot(const slot& s, const io_op& op) const noexcept;
+    multishot_state* ensure_ms(slot& s) noexcept;
     // Multishot accept (uring_accept.cpp)
     bool multishot(const io_op& op) const noexcept;
     bool accept_now(slot& s, io_op& op) noexcept;
@@ -158,6 +203,17 @@ private:
     void keep_accepted(slot& s, io_token t, int fd) noexcept;
     void stop_accepting(slot& s, io_token t, bool submitted) noexcept;
     void accept_abandoned(slot& s, io_token t) noexcept;
+    // recv_lent: multishot recv into the provided-buffer ring (uring_lent.cpp)
+    bool lent_multishot(const io_op& op) const noexcept;
+    bool take_kept(slot& s, io_op& op) noexcept;
+    bool want_read(io_op& op) noexcept;
+    void prep_multishot_recv(io_uring_sqe* sqe, io_op& op) noexcept;
+    void on_recv_done(uint64_t user_data, int32_t res, uint32_t flags) noexcept;
+    void serve_reader(slot& s, bool dry) noexcept;
+    void stop_recv(slot& s, io_token t) noexcept;
+    void drop_reads(slot& s, io_token t, bool submitted) noexcept;
+    void lent_after_poll(io_op& op) noexcept;
+    void give_back(uint16_t bid) noexcept;
 
     std::unique_ptr<io_uring, ring_deleter> ring_;
     int wake_fd_ = -1;
@@ -170,8 +226,11 @@ private:
     std::vector<io_op*> waiting_steps_;      // ops whose next SQE found the SQ full
     std::vector<uint64_t> waiting_cancels_;  // user_data of cancels that found the SQ full
     unsigned accept_queue_ = 32;
+    unsigned lent_readahead_ = 4;
     uring_features features_;
     statistics stats_;
+    buffer_ring_ptr buffers_;                  // the provided-buffer ring; null without one
+    std::unique_ptr<detail::lent_pool> heap_;  // recv_lent's heap buffers, made on first use
 };
 
 }  // namespace opensocket
