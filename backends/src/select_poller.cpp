@@ -52,8 +52,8 @@ void make_wake_pair(SOCKET& read_end, SOCKET& write_end) {
     auto w = socket_handle::open(AF_INET, SOCK_STREAM);
     if (!w) throw std::system_error(w.error(), "select_poller: wake-up socket");
     // Blocking for the handshake: it is loopback and the listener is ours.
-    if (auto r = detail::set_blocking(w->get(), true); !r)
-        throw std::system_error(r.error(), "select_poller: wake-up socket");
+    if (auto ec = detail::set_blocking(w->get(), true))
+        throw std::system_error(ec, "select_poller: wake-up socket");
     if (::connect(w->get(), reinterpret_cast<sockaddr*>(&addr), len) != 0)
         fail_with("select_poller: wake-up connect");
     sockaddr_in mine{}, peer{};
@@ -72,10 +72,9 @@ void make_wake_pair(SOCKET& read_end, SOCKET& write_end) {
             fail_with("select_poller: wake-up accept");
         }
         if (peer.sin_port != mine.sin_port) continue;
-        if (auto nb = detail::set_blocking(r.get(), false); !nb)
-            throw std::system_error(nb.error(), "select_poller: wake-up socket");
-        if (auto nb = detail::set_blocking(w->get(), false); !nb)
-            throw std::system_error(nb.error(), "select_poller: wake-up socket");
+        for (SOCKET s : {r.get(), w->get()})
+            if (auto ec = detail::set_blocking(s, false))
+                throw std::system_error(ec, "select_poller: wake-up socket");
         read_end = r.release();
         write_end = w->release();
         return;

@@ -1,8 +1,11 @@
 #include <opensocket/address.hpp>
 #include <opensocket/error.hpp>
 
-#include <arpa/inet.h>
+#ifdef _WIN32
+#include <iphlpapi.h>  // if_nametoindex and IF_NAMESIZE (netioapi.h)
+#else
 #include <net/if.h>
+#endif
 #include <charconv>
 #include <cstring>
 

@@ -3,6 +3,8 @@
 
 #ifndef _WIN32
 #include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
 #include <unistd.h>
 #endif
 #include <cerrno>
@@ -11,6 +13,26 @@
 namespace opensocket {
 
 #ifdef _WIN32
+#if defined(__GNUC__) && !defined(__clang__)
+// mingw-w64 GCC emulates thread_local (emutls) over winpthreads keys, whose destructors run at
+// thread exit in key order. emutls's key, made at the first thread_local access, frees every
+// thread_local of the exiting thread before libstdc++'s key (made at the first registration of
+// a thread_local destructor) runs those destructors: they then read freed memory. Seen with GCC
+// 12.2 under wine: 0xfeeefeee in a thread_local's destructor, and heap corruption at executor
+// thread exit (the frame cache's reaper, the HTTP workspace pool). Registering a no-op
+// thread-exit destructor before anything touches a thread_local makes libstdc++'s key the older
+// one, so the destructors run while their storage is still there.
+extern "C" int __cxa_thread_atexit(void (*)(void*), void*, void*) noexcept;
+
+namespace {
+void no_thread_exit_work(void*) noexcept {}
+struct thread_exit_order {
+    thread_exit_order() noexcept { __cxa_thread_atexit(no_thread_exit_work, nullptr, nullptr); }
+};
+[[gnu::init_priority(101)]] const thread_exit_order thread_exit_order_fix;
+}  // namespace
+#endif
+
 namespace {
 
 struct errno_pair {
@@ -91,8 +113,6 @@ int errno_from_socket_error(int native) noexcept {
     return native;
 }
 
-int last_socket_errno() noexcept { return errno_from_socket_error(::WSAGetLastError()); }
-
 std::error_code init_sockets() noexcept {
     // Once per process; never WSACleanup: sockets may live until exit.
     static const int rc = [] {
@@ -112,6 +132,11 @@ std::error_code set_blocking(native_handle h, bool blocking) noexcept {
     return {};
 }
 
+bool pin_current_thread(unsigned cpu) noexcept {
+    if (cpu >= 64) return false;  // one processor group
+    return ::SetThreadAffinityMask(::GetCurrentThread(), DWORD_PTR{1} << cpu) != 0;
+}
+
 }  // namespace detail
 
 #else  // POSIX
@@ -119,8 +144,6 @@ std::error_code set_blocking(native_handle h, bool blocking) noexcept {
 namespace detail {
 
 int errno_from_socket_error(int native) noexcept { return native; }
-
-int last_socket_errno() noexcept { return errno; }
 
 std::error_code init_sockets() noexcept { return {}; }
 
@@ -134,6 +157,18 @@ std::error_code set_blocking(native_handle h, bool blocking) noexcept {
     flags = blocking ? (flags & ~O_NONBLOCK) : (flags | O_NONBLOCK);
     if (::fcntl(h, F_SETFL, flags) != 0) return errno_code(errno);
     return {};
+}
+
+bool pin_current_thread(unsigned cpu) noexcept {
+#ifdef __linux__
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    return ::pthread_setaffinity_np(::pthread_self(), sizeof set, &set) == 0;
+#else
+    (void)cpu;
+    return false;
+#endif
 }
 
 }  // namespace detail

@@ -1,8 +1,7 @@
 #include <opensocket/log.hpp>
 #include <opensocket/runtime.hpp>
 
-#include <pthread.h>
-#include <sched.h>
+#include <opensocket/detail/platform.hpp>
 
 namespace opensocket {
 
@@ -18,13 +17,10 @@ runtime::runtime(runtime_options opts) {
     log_info("runtime: {} executor(s) on the {} engine", n, engine_name());
     unsigned cores = std::max(1u, std::thread::hardware_concurrency());
     for (unsigned i = 0; i < n; ++i) {
-        threads_.emplace_back([ex = executors_[i].get()] { ex->run(); });
-        if (opts.pin_threads) {
-            cpu_set_t set;
-            CPU_ZERO(&set);
-            CPU_SET(i % cores, &set);
-            pthread_setaffinity_np(threads_.back().native_handle(), sizeof set, &set);
-        }
+        threads_.emplace_back([ex = executors_[i].get(), pin = opts.pin_threads, cpu = i % cores] {
+            if (pin) (void)detail::pin_current_thread(cpu);  // best effort, as before
+            ex->run();
+        });
     }
 }
 

@@ -2,9 +2,9 @@
 #include <opensocket/sleep.hpp>
 #include <opensocket/tcp.hpp>
 
-#include <sys/socket.h>
 #include <array>
 #include <cerrno>
+#include <opensocket/detail/platform.hpp>
 
 namespace opensocket {
 namespace {
@@ -51,8 +51,10 @@ bool transient_accept_error(int e) noexcept {
         case EPROTO:
         case ENETDOWN:
         case ENOPROTOOPT:
+#ifdef ENONET  // Linux only (Windows has neither)
         case EHOSTDOWN:
         case ENONET:
+#endif
         case EHOSTUNREACH:
         case EOPNOTSUPP:
         case ENETUNREACH:
@@ -81,7 +83,7 @@ task<result<tcp_stream>> tcp_stream::connect(socket_address peer, clock::duratio
 }
 
 result<void> tcp_stream::shutdown_write() noexcept {
-    if (::shutdown(native(), SHUT_WR) != 0) return fail(errno_code(errno));
+    if (::shutdown(native(), SHUT_WR) != 0) return fail(detail::last_socket_error_code());
     return {};
 }
 
@@ -121,8 +123,9 @@ result<tcp_listener> tcp_listener::bind(const socket_address& addr, const listen
         if (auto r = set_reuse_port(fd, true); !r) return fail(r.error());
     if (addr.is_v6() && opts.v6_only)
         if (auto r = set_v6_only(fd, *opts.v6_only); !r) return fail(r.error());
-    if (::bind(fd, addr.native(), addr.native_size()) != 0) return fail(errno_code(errno));
-    if (::listen(fd, opts.backlog) != 0) return fail(errno_code(errno));
+    if (::bind(fd, addr.native(), addr.native_size()) != 0)
+        return fail(detail::last_socket_error_code());
+    if (::listen(fd, opts.backlog) != 0) return fail(detail::last_socket_error_code());
     return tcp_listener(std::move(*h));
 }
 
@@ -134,7 +137,7 @@ task<result<tcp_stream>> tcp_listener::accept() {
             ++accepted_;
             co_return tcp_stream(socket_handle(*fd));
         }
-        int e = fd.error().category() == std::system_category() ? fd.error().value() : 0;
+        int e = fd.error().category() == errno_category() ? fd.error().value() : 0;
         if (transient_accept_error(e)) continue;
         if (!resource_exhausted(e)) co_return fail(fd.error());
         if (backoffs_++ % 64 == 0)

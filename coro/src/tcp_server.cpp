@@ -6,7 +6,8 @@ namespace opensocket {
 result<tcp_server> tcp_server::bind(runtime& rt, const socket_address& addr, server_options opts) {
     auto st = std::make_shared<state>();
     st->rt = &rt;
-    st->mode = rt.size() == 1 ? accept_mode::handoff : opts.mode;
+    // Without SO_REUSEPORT (Windows) one listener hands connections to every executor.
+    st->mode = rt.size() == 1 || !detail::have_reuse_port ? accept_mode::handoff : opts.mode;
     st->counts = std::make_unique<std::atomic<uint64_t>[]>(rt.size());
     std::size_t listeners = st->mode == accept_mode::reuse_port ? rt.size() : 1;
     socket_address where = addr;

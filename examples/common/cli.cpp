@@ -1,13 +1,19 @@
 #include "cli.hpp"
 
+#include <opensocket/socket_handle.hpp>
+
 #include <fmt/format.h>
-#include <pthread.h>
-#include <sys/socket.h>
 #include <charconv>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
-#include <opensocket/socket_handle.hpp>
+#include <ctime>
+#ifdef _WIN32
+#include <atomic>
+#include <semaphore>
+#else
+#include <pthread.h>
+#endif
 
 namespace examples {
 
@@ -67,6 +73,32 @@ opensocket::engine_kind flags::engine() const {
     return *k;
 }
 
+#ifdef _WIN32
+// Windows has no signal masks: the console control handler runs on a thread of its own, which
+// hands the event to wait_for_termination_signal (Ctrl+C -> SIGINT; Ctrl+Break, closing the
+// console, logoff or shutdown -> SIGTERM). There is no SIGPIPE to ignore.
+namespace {
+std::binary_semaphore termination{0};
+std::atomic<int> termination_signal{0};
+
+BOOL WINAPI on_console_event(DWORD event) {
+    termination_signal = event == CTRL_C_EVENT ? SIGINT : SIGTERM;
+    termination.release();
+    return TRUE;  // handled: the process is not killed; main drains and returns
+}
+}  // namespace
+
+void block_termination_signals() { ::SetConsoleCtrlHandler(on_console_event, TRUE); }
+
+int wait_for_termination_signal() {
+    termination.acquire();
+    return termination_signal.load();
+}
+
+int wait_for_termination_signal(std::chrono::milliseconds timeout) {
+    return termination.try_acquire_for(timeout) ? termination_signal.load() : 0;
+}
+#else
 void block_termination_signals() {
     sigset_t set;
     sigemptyset(&set);
@@ -86,6 +118,18 @@ int wait_for_termination_signal() {
     }
     return sig;
 }
+
+int wait_for_termination_signal(std::chrono::milliseconds timeout) {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(timeout).count();
+    timespec slice{static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
+    int sig = sigtimedwait(&set, nullptr, &slice);
+    return sig > 0 ? sig : 0;
+}
+#endif
 
 listen_choice listen_address(const flags& f, const char* default_bind) {
     auto port = static_cast<int>(f.integer("port", 8888, 0, 65535));

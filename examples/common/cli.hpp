@@ -5,6 +5,7 @@
 #include <opensocket/address.hpp>
 #include <opensocket/backends/engine_select.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -34,8 +35,11 @@ private:
 /// Blocks SIGINT and SIGTERM in the calling thread (and so in threads it starts later): call at
 /// the top of main, before creating the runtime.
 void block_termination_signals();
-/// Waits for SIGINT or SIGTERM; returns the signal number.
+/// Waits for SIGINT or SIGTERM; returns the signal number. On Windows: Ctrl+C is SIGINT;
+/// Ctrl+Break, closing the console, logoff and shutdown are SIGTERM.
 int wait_for_termination_signal();
+/// The same, giving up after `timeout`: returns 0 then.
+int wait_for_termination_signal(std::chrono::milliseconds timeout);
 
 /// The listen address for `--bind` (default "::" dual-stack, falling back to 0.0.0.0 when the
 /// host has no IPv6) and `--port`.

@@ -300,19 +300,14 @@ struct supervision {
 }
 
 // Its own thread for the whole run. SIGINT/SIGTERM are blocked everywhere, so only this
-// sigtimedwait sees them; a signal cancels the run. The watchdog is a backstop for a round trip
+// thread's wait sees them; a signal cancels the run. The watchdog is a backstop for a round trip
 // escaping its timeout; if even the cancellation does not drain within `grace`, or a second
 // signal comes, the process exits. Waits in short slices so that it notices `done` promptly.
 void supervise(std::stop_token done, std::stop_source cancel, clock::time_point hard_deadline,
                supervision& out) {
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
     std::optional<clock::time_point> canceled_at;
     while (!done.stop_requested()) {
-        timespec slice{0, 50'000'000};
-        int sig = sigtimedwait(&set, nullptr, &slice);
+        int sig = examples::wait_for_termination_signal(std::chrono::milliseconds(50));
         auto now = clock::now();
         if (canceled_at) {
             if (sig > 0) bail_out("second signal");

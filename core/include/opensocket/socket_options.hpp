@@ -1,6 +1,7 @@
 #pragma once
 /// \file socket_options.hpp
-/// Socket options as small typed functions. Each returns the `setsockopt(2)` errno on failure.
+/// Socket options as small typed functions. Each returns the `setsockopt(2)` errno on failure;
+/// an option the platform lacks fails with `std::errc::operation_not_supported`.
 
 #include <opensocket/result.hpp>
 #include <opensocket/socket_handle.hpp>
@@ -13,13 +14,17 @@ namespace opensocket {
 /// TCP_NODELAY: send small segments at once (disable Nagle).
 result<void> set_nodelay(native_handle fd, bool on) noexcept;
 /// SO_KEEPALIVE, and optionally the idle time, probe interval and probe count (TCP_KEEP*).
+/// Windows has the TCP_KEEP* options from Windows 10 1709 on; older versions (and wine) refuse
+/// them with operation_not_supported (SO_KEEPALIVE itself is then already set).
 result<void> set_keepalive(native_handle fd, bool on,
                            std::optional<std::chrono::seconds> idle = std::nullopt,
                            std::optional<std::chrono::seconds> interval = std::nullopt,
                            std::optional<int> count = std::nullopt) noexcept;
-/// SO_REUSEADDR.
+/// SO_REUSEADDR. A no-op that succeeds on Windows, where SO_REUSEADDR would let other sockets
+/// steal the port and a listener may rebind over TIME_WAIT connections without it.
 result<void> set_reuse_address(native_handle fd, bool on) noexcept;
 /// SO_REUSEPORT (several sockets bound to one port; the kernel spreads connections).
+/// operation_not_supported on Windows (tcp_server then uses the hand-off mode).
 result<void> set_reuse_port(native_handle fd, bool on) noexcept;
 /// SO_RCVBUF / SO_SNDBUF in bytes (the kernel may double or clamp them).
 result<void> set_recv_buffer_size(native_handle fd, int bytes) noexcept;

@@ -18,10 +18,19 @@
 #endif
 #include <winsock2.h>
 #include <ws2tcpip.h>
+// The POSIX spellings, so that portable code needs no #ifdef: shutdown() directions; no
+// MSG_NOSIGNAL (Windows has no SIGPIPE) and no MSG_DONTWAIT (OpenSocket's sockets are
+// non-blocking anyway).
 #ifndef SHUT_RD
 #define SHUT_RD SD_RECEIVE
 #define SHUT_WR SD_SEND
 #define SHUT_RDWR SD_BOTH
+#endif
+#ifndef MSG_NOSIGNAL
+#define MSG_NOSIGNAL 0
+#endif
+#ifndef MSG_DONTWAIT
+#define MSG_DONTWAIT 0
 #endif
 #else
 #include <arpa/inet.h>
@@ -30,6 +39,7 @@
 #include <sys/socket.h>
 #endif
 
+#include <cerrno>
 #include <system_error>
 
 namespace opensocket {
@@ -59,7 +69,11 @@ int errno_from_socket_error(int native) noexcept;
 
 /// The error of the calling thread's last failed socket call, as an errno value
 /// (`WSAGetLastError()` mapped on Windows, `errno` elsewhere).
-int last_socket_errno() noexcept;
+#ifdef _WIN32
+inline int last_socket_errno() noexcept { return errno_from_socket_error(::WSAGetLastError()); }
+#else
+inline int last_socket_errno() noexcept { return errno; }
+#endif
 
 /// `last_socket_errno()` as an error code (see `errno_code`).
 std::error_code last_socket_error_code() noexcept;
@@ -73,6 +87,9 @@ void close_socket(native_handle h) noexcept;
 
 /// Switches blocking mode (FIONBIO on Windows, O_NONBLOCK elsewhere).
 std::error_code set_blocking(native_handle h, bool blocking) noexcept;
+
+/// Pins the calling thread to CPU `cpu` (best effort: false if the system refused).
+bool pin_current_thread(unsigned cpu) noexcept;
 
 }  // namespace detail
 }  // namespace opensocket
