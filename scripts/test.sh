@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds and runs the whole test suite, as CI does:
-#   scripts/test.sh                  release (-Werror), ASan+UBSan and TSan builds, then the HTTP
+#   scripts/test.sh                  release (-Werror), ASan+UBSan and TSan builds, the Windows
+#                                    cross build (mingw-w64, tests under wine), then the HTTP
 #                                    parser fuzzer for 60 s
-#   scripts/test.sh release          only some of: release asan tsan debug fuzz
+#   scripts/test.sh release          only some of: release asan tsan debug windows fuzz
 # Installs missing Debian packages first (as root; otherwise prints the command).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,7 +12,7 @@ scripts/deps.sh
 scripts/check_format.sh
 
 presets=("$@")
-[ ${#presets[@]} -eq 0 ] && presets=(ci-release asan tsan fuzz)
+[ ${#presets[@]} -eq 0 ] && presets=(ci-release asan tsan windows fuzz)
 
 for preset in "${presets[@]}"; do
     [ "$preset" = release ] && preset=ci-release
@@ -21,6 +22,11 @@ for preset in "${presets[@]}"; do
         continue
     fi
     run=()
+    if [ "$preset" = windows ]; then
+        # mingw-w64 (posix threads: the win32 variant has no std::thread in GCC 12) and wine to
+        # run the tests; GoogleTest and fmt come from the packages above (sources, headers).
+        scripts/deps.sh g++-mingw-w64-x86-64-posix wine64 wine
+    fi
     if [ "$preset" = tsan ]; then
         # TSan cannot map its shadow memory with 32 bits of mmap randomisation (PLATFORMS.md).
         if [ "$(cat /proc/sys/vm/mmap_rnd_bits 2>/dev/null || echo 28)" -gt 28 ]; then

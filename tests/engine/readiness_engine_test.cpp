@@ -1,6 +1,7 @@
 // readiness_engine driven by a scripted fake poller: the engine's own bookkeeping (slot
 // generations, parked-op queues, cancellation, interest updates) checked event by event. The
-// syscalls are real, on AF_UNIX socket pairs; completions go to a real executor's run queue,
+// syscalls are real, on AF_UNIX socket pairs (loopback TCP pairs on Windows); completions go to
+// a real executor's run queue,
 // where tiny probe coroutines record the order in which they are resumed.
 
 #include <opensocket/backends/readiness_engine.hpp>
@@ -8,9 +9,8 @@
 #include <opensocket/poller.hpp>
 
 #include <gtest/gtest.h>
+#include <test_support.hpp>
 
-#include <sys/socket.h>
-#include <unistd.h>
 #include <array>
 #include <cerrno>
 #include <coroutine>
@@ -194,48 +194,66 @@ private:
     executor ex_;
 };
 
-/// A non-blocking AF_UNIX stream pair: the engine watches `mine`; the test plays the peer.
+/// A non-blocking stream pair: the engine watches `mine`; the test plays the peer. AF_UNIX on
+/// POSIX; a loopback TCP pair on Windows (no socketpair there).
 struct socket_pair {
     socket_pair() {
+#ifdef _WIN32
+        auto l = opensocket::testing::loopback_listener();
+        auto p = opensocket::testing::raw_loopback_pair(l);
+        mine = p.client.release();
+        peer = p.server.release();
+#else
         int fds[2];
         if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) != 0)
             throw std::system_error(errno, std::generic_category(), "socketpair");
         mine = fds[0];
         peer = fds[1];
+#endif
     }
     ~socket_pair() {
-        ::close(mine);
-        ::close(peer);
+        detail::close_socket(mine);
+        detail::close_socket(peer);
     }
     socket_pair(const socket_pair&) = delete;
     socket_pair& operator=(const socket_pair&) = delete;
 
     void peer_writes(std::string_view text) const {
-        ASSERT_EQ(::send(peer, text.data(), text.size(), 0), static_cast<ssize_t>(text.size()));
+        ASSERT_EQ(opensocket::testing::raw_send(peer, text.data(), text.size()),
+                  static_cast<long>(text.size()));
     }
     /// Fills `mine`'s send buffer until the kernel refuses even a single byte (EAGAIN).
     void fill_my_send_buffer() const {
         std::vector<char> chunk(16384, 'f');
         for (std::size_t size : {chunk.size(), std::size_t{1}}) {
-            while (::send(mine, chunk.data(), size, 0) > 0) {
+            while (opensocket::testing::raw_send(mine, chunk.data(), size) > 0) {
             }
-            ASSERT_TRUE(errno == EAGAIN || errno == EWOULDBLOCK) << std::strerror(errno);
+            int e = detail::last_socket_errno();
+            ASSERT_TRUE(e == EAGAIN || e == EWOULDBLOCK) << std::strerror(e);
         }
     }
     /// Reads and discards everything queued for the peer.
     void peer_drains() const {
         std::vector<char> sink(65536);
-        while (::recv(peer, sink.data(), sink.size(), 0) > 0) {
+        while (opensocket::testing::raw_recv(peer, sink.data(), sink.size()) > 0) {
         }
     }
-    std::string peer_reads() const {
-        std::array<char, 256> buf{};
-        ssize_t n = ::recv(peer, buf.data(), buf.size(), 0);
-        return n > 0 ? std::string(buf.data(), static_cast<std::size_t>(n)) : std::string();
+    /// The next `want` bytes the peer receives, skipping fill bytes ('f') still in flight. A
+    /// TCP pair (Windows) may deliver them in several segments, later than an AF_UNIX pair.
+    std::string peer_reads(std::size_t want) const {
+        std::string got;
+        (void)detail::set_blocking(peer, true);
+        while (got.size() < want) {
+            char c;
+            if (opensocket::testing::raw_recv(peer, &c, 1) != 1) break;
+            if (c != 'f') got += c;
+        }
+        (void)detail::set_blocking(peer, false);
+        return got;
     }
 
-    int mine = -1;
-    int peer = -1;
+    native_handle mine = invalid_native_handle;
+    native_handle peer = invalid_native_handle;
 };
 
 poll_event readable(io_token t) { return {.token = t.pack(), .readable = true}; }
@@ -396,7 +414,7 @@ TEST(readiness_engine, writers_on_one_slot_complete_in_fifo_order) {
     h.deliver({writable(*token)});
     EXPECT_EQ(h.resumed(), (std::vector<int>{a.id, b.id, c.id}));
     for (test_op* o : {&a, &b, &c}) EXPECT_EQ(o->op.res, 1);
-    EXPECT_EQ(s.peer_reads(), "123");
+    EXPECT_EQ(s.peer_reads(3), "123");
 }
 
 // ---- cancel ----------------------------------------------------------------------------------

@@ -5,9 +5,6 @@
 #include <opensocket/sleep.hpp>
 #include <opensocket/socket_options.hpp>
 
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
 #include <array>
 #include <csignal>
 #include <cstring>
@@ -88,7 +85,13 @@ task<std::error_code> connect_into_full_backlog() {
 
 TEST(tcp_stream, connect_times_out_when_syns_are_dropped) {
     auto ec = run(connect_into_full_backlog());
+#ifdef _WIN32
+    // Windows answers a SYN to a full backlog with RST instead of dropping it (wine, running on
+    // Linux's stack, drops it): either way the connect ends, and does not hang.
+    EXPECT_TRUE(ec == std::errc::timed_out || ec == std::errc::connection_refused) << ec.message();
+#else
     EXPECT_EQ(ec, std::errc::timed_out) << ec.message();
+#endif
 }
 
 namespace {
@@ -152,6 +155,9 @@ task<std::error_code> read_after_peer_reset() {
 }  // namespace
 
 TEST(tcp_stream, peer_reset_mid_read_is_an_error) {
+    if (running_under_wine())
+        GTEST_SKIP() << "wine closes a socket with SO_LINGER {on, 0} by FIN, not RST (Windows "
+                        "resets it): the reader sees EOF";
     auto ec = run(read_after_peer_reset());
     EXPECT_EQ(ec, std::errc::connection_reset) << ec.message();
 }
@@ -175,9 +181,13 @@ task<std::error_code> write_to_reset_peer() {
 }  // namespace
 
 TEST(tcp_stream, writing_to_reset_peer_returns_error_without_sigpipe) {
+#ifdef SIGPIPE  // Windows has no SIGPIPE: there the test checks only the error
     auto old = std::signal(SIGPIPE, SIG_DFL);  // a SIGPIPE would kill the test process
     auto ec = run(write_to_reset_peer());
     std::signal(SIGPIPE, old);
+#else
+    auto ec = run(write_to_reset_peer());
+#endif
     EXPECT_TRUE(ec == std::errc::broken_pipe || ec == std::errc::connection_reset) << ec.message();
 }
 
@@ -368,9 +378,21 @@ TEST(tcp_stream, graceful_close_delivers_data_and_fin) {
 TEST(socket_options, set_values_read_back) {
     auto h = socket_handle::open(AF_INET, SOCK_STREAM);
     ASSERT_TRUE(h);
-    int fd = h->get();
+    native_handle fd = h->get();
     ASSERT_TRUE(set_nodelay(fd, true));
     EXPECT_EQ(get_int_option(fd, IPPROTO_TCP, TCP_NODELAY).value(), 1);
+#ifdef _WIN32
+    // TCP_KEEPIDLE/INTVL/CNT exist from Windows 10 1709 on; elsewhere (and under wine) the
+    // tuning fails plainly, with SO_KEEPALIVE itself set.
+    auto keep = set_keepalive(fd, true, std::chrono::seconds(30), std::chrono::seconds(5), 3);
+    if (!keep) {
+        EXPECT_EQ(keep.error(), std::errc::operation_not_supported) << keep.error().message();
+    }
+    EXPECT_EQ(get_int_option(fd, SOL_SOCKET, SO_KEEPALIVE).value(), 1);
+    // SO_REUSEADDR would allow port stealing on Windows: a successful no-op there.
+    ASSERT_TRUE(set_reuse_address(fd, true));
+    EXPECT_EQ(set_reuse_port(fd, true).error(), std::errc::operation_not_supported);
+#else
     ASSERT_TRUE(set_keepalive(fd, true, std::chrono::seconds(30), std::chrono::seconds(5), 3));
     EXPECT_EQ(get_int_option(fd, SOL_SOCKET, SO_KEEPALIVE).value(), 1);
     EXPECT_EQ(get_int_option(fd, IPPROTO_TCP, TCP_KEEPIDLE).value(), 30);
@@ -379,14 +401,15 @@ TEST(socket_options, set_values_read_back) {
     EXPECT_EQ(get_int_option(fd, SOL_SOCKET, SO_REUSEADDR).value(), 1);
     ASSERT_TRUE(set_reuse_port(fd, true));
     EXPECT_EQ(get_int_option(fd, SOL_SOCKET, SO_REUSEPORT).value(), 1);
+#endif
     ASSERT_TRUE(set_recv_buffer_size(fd, 65536));
     EXPECT_GE(get_int_option(fd, SOL_SOCKET, SO_RCVBUF).value(), 65536);
     ASSERT_TRUE(set_linger(fd, std::chrono::seconds(0)));
     linger l{};
     socklen_t len = sizeof l;
-    ASSERT_EQ(::getsockopt(fd, SOL_SOCKET, SO_LINGER, &l, &len), 0);
+    ASSERT_EQ(::getsockopt(fd, SOL_SOCKET, SO_LINGER, reinterpret_cast<char*>(&l), &len), 0);
     EXPECT_EQ(l.l_onoff, 1);
-    EXPECT_FALSE(set_nodelay(-1, true));  // EBADF is an error, not a crash
+    EXPECT_FALSE(set_nodelay(invalid_native_handle, true));  // EBADF is an error, not a crash
 }
 
 namespace {

@@ -3,8 +3,12 @@
 
 #include <harness.hpp>
 
+#include <chrono>
+#include <cstdlib>
 #include <ctime>
+#include <iomanip>
 #include <regex>
+#include <sstream>
 
 using namespace opensocket;
 using namespace opensocket::http_testing;
@@ -46,13 +50,17 @@ http::router response_routes() {
     return r;
 }
 
-/// Seconds between an IMF-fixdate and now; -1 if it does not parse.
+/// Seconds between an IMF-fixdate and now; -1 if it does not parse. (std::get_time and
+/// <chrono>'s calendar rather than strptime/timegm, which Windows lacks.)
 long seconds_from_now(const std::string& date) {
     std::tm tm{};
-    const char* end = strptime(date.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
-    if (end == nullptr || *end != '\0') return -1;
-    std::time_t t = timegm(&tm);
-    return std::labs(static_cast<long>(std::time(nullptr) - t));
+    std::istringstream in(date);
+    in >> std::get_time(&tm, "%a, %d %b %Y %H:%M:%S GMT");
+    if (in.fail() || in.peek() != std::char_traits<char>::eof()) return -1;
+    using namespace std::chrono;
+    sys_seconds t = sys_days{year{tm.tm_year + 1900} / (tm.tm_mon + 1) / tm.tm_mday} +
+                    hours{tm.tm_hour} + minutes{tm.tm_min} + seconds{tm.tm_sec};
+    return std::labs(static_cast<long>(duration_cast<seconds>(system_clock::now() - t).count()));
 }
 
 task<> standard_fields(raw_client& c) {

@@ -11,9 +11,6 @@
 #include <opensocket/sleep.hpp>
 #include <opensocket/when_all.hpp>
 
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 #include <array>
 #include <cstdint>
 #include <random>
@@ -80,7 +77,7 @@ task<> release_read_race(race_partner& partner, race_plan plan, std::stop_source
                          native_handle writer, std::byte value) {
     // Runs after racing_read has parked (when_all starts its children in order).
     partner.fire([plan, &race, writer, value] {
-        run_race(plan, race, [writer, value] { (void)::send(writer, &value, 1, MSG_NOSIGNAL); });
+        run_race(plan, race, [writer, value] { (void)raw_send(writer, &value, 1); });
     });
     co_return;
 }
@@ -185,28 +182,22 @@ task<race_tally> sleep_races(long iterations) {
 
 /// The helper's client socket for the current iteration (blocking; owned by the helper job).
 struct client_slot {
-    int fd = -1;
+    socket_handle fd;
     uint16_t local_port = 0;
     void reset() {
-        if (fd >= 0) ::close(fd);
-        fd = -1;
+        fd.reset();
         local_port = 0;
     }
 };
 
 void connect_client(client_slot& c, const socket_address& to) {
     c.reset();
-    c.fd = ::socket(to.native()->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (c.fd < 0) return;
+    auto s = socket_handle::open(to.family(), SOCK_STREAM);
+    if (!s || detail::set_blocking(s->get(), true)) return;
     // Blocking connect: returns once the handshake is done, whether or not accept() ran.
-    if (::connect(c.fd, to.native(), to.native_size()) != 0) {
-        c.reset();
-        return;
-    }
-    sockaddr_in local{};
-    socklen_t len = sizeof local;
-    if (::getsockname(c.fd, reinterpret_cast<sockaddr*>(&local), &len) == 0)
-        c.local_port = ntohs(local.sin_port);
+    if (::connect(s->get(), to.native(), to.native_size()) != 0) return;
+    if (auto local = s->local_address()) c.local_port = local->port();
+    c.fd = std::move(*s);
 }
 
 task<result<tcp_stream>> racing_accept(tcp_listener& l, long& resumed) {
@@ -242,7 +233,7 @@ task<result<void>> one_accept_race(tcp_listener& l, race_partner& partner, race_
     partner.wait_done();  // `client` is settled now
     tally.resumed += resumed;
     EXPECT_EQ(resumed, 1);
-    EXPECT_GE(client.fd, 0) << "the helper could not connect";
+    EXPECT_TRUE(client.fd.valid()) << "the helper could not connect";
     if (r) {
         ++tally.completed;
         expect_peer_is(*r, client);

@@ -32,6 +32,17 @@ inline socket_address address_of(const tcp_listener& l) {
     return *a;
 }
 
+/// True when this Windows build runs under wine (which exports wine_get_version from ntdll), for
+/// skipping the few behaviours where wine differs from Windows.
+inline bool running_under_wine() {
+#ifdef _WIN32
+    HMODULE ntdll = ::GetModuleHandleA("ntdll.dll");
+    return ntdll != nullptr && ::GetProcAddress(ntdll, "wine_get_version") != nullptr;
+#else
+    return false;
+#endif
+}
+
 /// The engine this run of the suite tests (for test names and skips).
 inline std::string engine_under_test() {
     const char* e = std::getenv("OPENSOCKET_ENGINE");

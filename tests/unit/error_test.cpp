@@ -75,7 +75,14 @@ TEST(Error, DescriptorTooLargeNamesFdSetsize) {
 
 TEST(Error, ErrnoCodeIsInTheSystemCategory) {
     std::error_code ec = opensocket::errno_code(ECONNRESET);
+#ifdef _WIN32
+    // Windows' system category holds Windows error numbers: errno values get their own category
+    // (compares like the generic one, with Winsock's messages).
+    EXPECT_EQ(&ec.category(), &opensocket::errno_category());
+    EXPECT_NE(ec.message().find("reset"), std::string::npos) << ec.message();
+#else
     EXPECT_EQ(&ec.category(), &std::system_category());
+#endif
     EXPECT_EQ(ec, std::errc::connection_reset);
 }
 
