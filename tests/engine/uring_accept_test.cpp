@@ -189,6 +189,34 @@ TEST(uring_engine, accept_queue_bound_leaves_the_rest_in_the_backlog_then_rearms
     EXPECT_EQ(r.rig.engine().stats().accept_arms, 2u);
 }
 
+TEST(uring_engine, tiny_completion_queue_ends_the_multishot_accept_without_losing_connections) {
+    SKIP_WITHOUT_URING();
+    // 8 CQEs: a burst of connections overflows the CQ, which ends the multishot accept (no
+    // IORING_CQE_F_MORE); it is armed again and every connection is accepted, in order.
+    listener_rig r({.entries = 4, .cq_entries = 8});
+    SKIP_WITHOUT_MULTISHOT_ACCEPT(r.rig.engine());
+    accept_op first;
+    ASSERT_FALSE(r.start(first));
+    r.rig.turn();
+    constexpr int burst = 100;
+    std::vector<socket_handle> clients;
+    for (int i = 0; i < burst; ++i) clients.push_back(connect_client(r.addr));
+    std::deque<accept_op> ops(burst - 1);
+    r.rig.settle([&] { return first.resumed > 0; });
+    ASSERT_GE(first.op.res, 0);
+    socket_handle conn0(static_cast<int>(first.op.res));
+    EXPECT_EQ(first.port(), local_port(clients[0].get()));
+    for (int i = 1; i < burst; ++i) {
+        accept_op& o = ops[i - 1];
+        if (!r.start(o)) r.rig.settle([&] { return o.resumed > 0; });
+        ASSERT_GE(o.op.res, 0) << "connection " << i;
+        socket_handle conn(static_cast<int>(o.op.res));
+        EXPECT_EQ(o.port(), local_port(clients[i].get())) << "connection " << i;
+    }
+    RecordProperty("accept_arms", static_cast<int>(r.rig.engine().stats().accept_arms));
+    RecordProperty("overflow_flushes", static_cast<int>(r.rig.engine().stats().overflow_flushes));
+}
+
 TEST(uring_engine, detach_closes_connections_the_multishot_kept) {
     SKIP_WITHOUT_URING();
     const std::size_t fds_before = open_descriptors();

@@ -127,6 +127,44 @@ TEST(uring_engine, tiny_buffer_ring_under_many_held_reads_loses_no_byte) {
     RecordProperty("recv_arms", static_cast<int>(st.recv_arms));
 }
 
+TEST(uring_engine, tiny_completion_queue_ends_multishot_recvs_without_losing_data) {
+    SKIP_WITHOUT_URING();
+    // An 8-entry CQ: a multishot recv whose CQE does not fit ends (no IORING_CQE_F_MORE), and
+    // the overflow list holds the rest; the engine re-arms and every byte still arrives.
+    uring_rig rig({.entries = 4, .cq_entries = 8, .lent_buffers = 64, .lent_buffer_size = 128});
+    SKIP_WITHOUT_MULTISHOT_RECV(*rig.eng);
+    constexpr std::size_t streams = 64, per_stream = 4000;
+    std::size_t bad = 0, done = 0;
+    rig.run([&]() -> task<> {
+        auto pairs = stream_pairs(streams);
+        std::vector<std::vector<lent_buffer>> held(streams);  // released as soon as read
+        task_scope scope;
+        for (std::size_t i = 0; i < streams; ++i)
+            scope.spawn([](tcp_stream& s, std::size_t id, std::size_t& n_bad,
+                           std::size_t& n_done) -> task<> {
+                std::size_t got = 0;
+                while (got < per_stream) {
+                    auto b = co_await s.read_lent();
+                    EXPECT_TRUE(b) << b.error().message();
+                    if (!b || b->empty()) break;
+                    for (std::byte x : b->bytes())
+                        if (x != byte_of(id, got++)) ++n_bad;
+                }
+                if (got == per_stream) ++n_done;
+            }(pairs[i].server, i, bad, done));
+        for (std::size_t i = 0; i < streams; ++i)
+            scope.spawn(write_stream(pairs[i].client, i, per_stream, static_cast<unsigned>(i)));
+        co_await scope.join();
+    }());
+    EXPECT_EQ(done, streams);
+    EXPECT_EQ(bad, 0u);
+    const auto& st = rig.eng->stats();
+    EXPECT_GT(st.overflow_flushes, 0u);
+    EXPECT_EQ(st.ring_buffers_out, 0u);
+    RecordProperty("overflow_flushes", static_cast<int>(st.overflow_flushes));
+    RecordProperty("recv_arms", static_cast<int>(st.recv_arms));
+}
+
 TEST(uring_engine, idle_lent_reads_pin_no_buffer) {
     SKIP_WITHOUT_URING();
     uring_rig rig;
