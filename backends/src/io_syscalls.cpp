@@ -1,6 +1,6 @@
 #include "io_syscalls.hpp"
+#include "raw_syscalls.hpp"
 
-#include <sys/socket.h>
 #include <cerrno>
 
 namespace opensocket::detail {
@@ -15,8 +15,8 @@ bool finish(io_op& op, int64_t res) noexcept {
 
 bool do_accept(io_op& op) noexcept {
     for (;;) {
-        int fd = ::accept4(op.fd, op.addr, op.addrlen, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd >= 0) return finish(op, fd);
+        native_handle fd = sys_accept(op.fd, op.addr, op.addrlen);
+        if (fd != invalid_native_handle) return finish(op, static_cast<int64_t>(fd));
         int e = errno;
         if (e == EINTR) continue;
         if (would_block(e)) return false;
@@ -27,22 +27,21 @@ bool do_accept(io_op& op) noexcept {
 bool do_connect(io_op& op) noexcept {
     if (!op.started) {
         op.started = true;
-        if (::connect(op.fd, op.addr, *op.addrlen) == 0) return finish(op, 0);
+        if (sys_connect(op.fd, op.addr, *op.addrlen) == 0) return finish(op, 0);
         int e = errno;
         // EINTR on a non-blocking connect: the handshake goes on in the background (connect(2)).
         if (e == EINPROGRESS || e == EINTR) return false;
         return finish(op, -e);
     }
     int err = 0;
-    socklen_t len = sizeof err;
-    if (::getsockopt(op.fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) return finish(op, -errno);
+    if (sys_socket_error(op.fd, err) != 0) return finish(op, -errno);
     if (err == EINPROGRESS || err == EALREADY) return false;
     return finish(op, -err);
 }
 
 bool do_recv(io_op& op, bool& short_io) noexcept {
     for (;;) {
-        ssize_t n = ::recv(op.fd, op.buf + op.done, op.len - op.done, 0);
+        ssize_t n = sys_recv(op.fd, op.buf + op.done, op.len - op.done, 0);
         if (n > 0) {
             op.done += static_cast<std::size_t>(n);
             if (op.done < op.len) short_io = true;
@@ -63,7 +62,7 @@ bool do_recv(io_op& op, bool& short_io) noexcept {
 
 bool do_send(io_op& op, bool& short_io) noexcept {
     for (;;) {
-        ssize_t n = ::send(op.fd, op.buf + op.done, op.len - op.done, MSG_NOSIGNAL);
+        ssize_t n = sys_send(op.fd, op.buf + op.done, op.len - op.done, MSG_NOSIGNAL);
         if (n >= 0) {
             op.done += static_cast<std::size_t>(n);
             if (op.done < op.len) short_io = true;
@@ -84,7 +83,7 @@ bool do_send(io_op& op, bool& short_io) noexcept {
 bool do_wait_readable(io_op& op) noexcept {
     char probe;
     for (;;) {
-        ssize_t n = ::recv(op.fd, &probe, 1, MSG_PEEK | MSG_DONTWAIT);
+        ssize_t n = sys_recv(op.fd, &probe, 1, MSG_PEEK | MSG_DONTWAIT);
         if (n >= 0) return finish(op, 0);  // data or EOF: a read will not block
         int e = errno;
         if (e == EINTR) continue;
