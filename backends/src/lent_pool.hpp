@@ -16,11 +16,14 @@ namespace opensocket::detail {
 class lent_pool {
 public:
     /// Bytes per buffer: one read's worth at most.
-    static constexpr std::size_t buffer_size = 16384;
+    static constexpr std::size_t buffer_size = 8192;
     /// The `io_op::done` of a buffer lent from this pool (engines number their own differently).
     static constexpr std::size_t heap_id = ~std::size_t{0};
-    /// Free buffers kept for reuse; more are freed.
-    static constexpr std::size_t keep = 16;
+    /// Free buffers kept for reuse (2 MiB at most, and only after that many were out at once);
+    /// more are freed. A readiness loop turn lends one per ready connection before their
+    /// coroutines run and give them back: keeping too few made every turn malloc and free
+    /// (and fault in) fresh buffers, 0.6 us per message on a 64-connection echo.
+    static constexpr std::size_t keep = 256;
 
     lent_pool() = default;
     lent_pool(const lent_pool&) = delete;

@@ -198,8 +198,15 @@ void uring_engine::on_recv_done(uint64_t user_data, int32_t res, uint32_t flags)
     } else if (res != -ECANCELED || has_buffer) {
         // Data (with its buffer), EOF or an error: in order, for the next read.
         if (res > 0 && !has_buffer) res = -EIO;  // cannot happen with IOSQE_BUFFER_SELECT
+        io_op* reader = s->ops.first(true);
+        if (reader != nullptr && reader->kind == io_kind::recv_lent && !reader->started &&
+            ms.kept.empty()) {
+            // The common case: a read waits and nothing is ahead of this CQE. Lent at once.
+            reader->buf = res > 0 ? buffers_->address(bid) : nullptr;
+            reader->done = res > 0 ? bid : 0;
+            return finish(*reader, res);
+        }
         ms.kept.push_back({res, 0, has_buffer ? bid : uint16_t{0}});
-        const io_op* reader = s->ops.first(true);
         if (reader == nullptr || reader->kind != io_kind::recv_lent || reader->started)
             ++stats_.reads_kept;  // nobody to lend it to now
     }
