@@ -10,6 +10,9 @@
 #ifdef OPENSOCKET_HAVE_URING
 #include <opensocket/backends/uring_engine.hpp>
 #endif
+#ifdef OPENSOCKET_HAVE_KQUEUE
+#include <opensocket/backends/kqueue_poller.hpp>
+#endif
 
 #include <atomic>
 #include <cstdlib>
@@ -44,10 +47,25 @@ result<std::unique_ptr<engine>> make_epoll() {
 
 result<std::unique_ptr<engine>> make_select() { return make_readiness<select_poller>(); }
 
-/// The best readiness engine: epoll where there is one, else select (Windows, other systems,
-/// or an epoll that the kernel refuses).
+/// kqueue on macOS, iOS and the BSDs; elsewhere (asked for by name) a clear error.
+result<std::unique_ptr<engine>> make_kqueue(bool forced) {
+#ifdef OPENSOCKET_HAVE_KQUEUE
+    (void)forced;
+    return make_readiness<kqueue_poller>();
+#else
+    if (forced)
+        log_error(
+            "kqueue engine unavailable: this platform has no kqueue (macOS, iOS "
+            "and the BSDs have it)");
+    return fail(error::engine_unavailable);
+#endif
+}
+
+/// The best readiness engine: epoll on Linux, kqueue on macOS and the BSDs, else select
+/// (Windows, other systems, or a mechanism that the kernel refuses).
 result<std::unique_ptr<engine>> make_best_readiness() {
     if (auto e = make_epoll()) return e;
+    if (auto e = make_kqueue(false)) return e;
     return make_select();
 }
 
@@ -109,7 +127,7 @@ result<std::unique_ptr<engine>> make_engine(engine_kind kind) {
         case engine_kind::epoll: return make_epoll();
         case engine_kind::uring: return make_uring(true);
         case engine_kind::select: return make_select();
-        case engine_kind::kqueue: break;  // not in this build yet
+        case engine_kind::kqueue: return make_kqueue(true);
     }
     return fail(error::engine_unavailable);
 }
