@@ -11,20 +11,16 @@ namespace {
 
 class accept_awaiter : public detail::io_awaiter_base {
 public:
+    // No peer address is asked for (addr and addrlen stay null): `tcp_stream::peer_address()`
+    // reads it when wanted, and the io_uring engine's multishot accept would otherwise pay a
+    // getpeername() per connection.
     explicit accept_awaiter(detail::io_object& obj) noexcept
-        : io_awaiter_base(obj, io_kind::accept, nullptr, 0) {
-        op_.addr = reinterpret_cast<sockaddr*>(&peer_);
-        op_.addrlen = &peer_len_;
-    }
+        : io_awaiter_base(obj, io_kind::accept, nullptr, 0) {}
     /// The new descriptor, or the errno as an error.
     result<native_handle> await_resume() noexcept {
         if (auto ec = finish()) return fail(ec);
         return static_cast<native_handle>(op_.res);
     }
-
-private:
-    sockaddr_storage peer_{};
-    socklen_t peer_len_ = sizeof peer_;
 };
 
 class connect_awaiter : public detail::io_awaiter_base {

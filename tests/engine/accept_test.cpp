@@ -177,3 +177,25 @@ TEST(tcp_server, stop_closes_idle_connections_and_drains) {
     // The server closed its end: the client reads EOF.
     EXPECT_EQ(::recv(idle->get(), &c, 1, 0), 0);
 }
+
+namespace {
+
+/// The accepted stream knows its peer: the connecting side's own address (the accept itself
+/// asks the kernel for no address; peer_address() reads it when wanted).
+task<bool> accepted_stream_reports_its_peer() {
+    auto pair = co_await connected_pair();
+    EXPECT_TRUE(pair);
+    if (!pair) co_return false;
+    auto peer = pair->server.peer_address();
+    auto client_side = pair->client.local_address();
+    EXPECT_TRUE(peer && client_side);
+    if (!peer || !client_side) co_return false;
+    EXPECT_EQ(peer->to_string(), client_side->to_string());
+    co_return peer->to_string() == client_side->to_string();
+}
+
+}  // namespace
+
+TEST(accept, accepted_stream_reports_the_connecting_sides_address) {
+    EXPECT_TRUE(run(accepted_stream_reports_its_peer()));
+}
