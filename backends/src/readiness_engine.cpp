@@ -13,12 +13,6 @@ readiness_engine::readiness_engine(std::unique_ptr<poller> p)
 
 readiness_engine::~readiness_engine() = default;
 
-readiness_engine::slot* readiness_engine::find(io_token t) noexcept {
-    if (t.index >= slots_.size()) return nullptr;
-    slot& s = slots_[t.index];
-    return s.in_use && s.generation == t.generation ? &s : nullptr;
-}
-
 bool readiness_engine::perform(io_op& op, bool& short_io) noexcept {
     if (op.kind != io_kind::recv_lent) return detail::perform_io(op, short_io);
     if (lent_ == nullptr) {
@@ -36,27 +30,14 @@ void readiness_engine::release(std::byte* buf, std::size_t) noexcept {
 }
 
 result<io_token> readiness_engine::attach(native_handle fd) noexcept {
-    uint32_t index;
-    if (free_head_ != 0) {
-        index = free_head_ - 1;
-        free_head_ = slots_[index].next_free;
-    } else {
-        try {
-            slots_.emplace_back();
-        } catch (const std::bad_alloc&) {
-            return fail(std::errc::not_enough_memory);
-        }
-        index = static_cast<uint32_t>(slots_.size() - 1);
-    }
-    slot& s = slots_[index];
-    io_token token{index, s.generation};
+    auto token = slots_.acquire();
+    if (!token) return token;
     uint8_t initial = poller_->edge_triggered() ? (interest_read | interest_write) : interest_none;
-    if (auto r = poller_->add(fd, token.pack(), initial); !r) {
-        s.next_free = free_head_;
-        free_head_ = index + 1;
+    if (auto r = poller_->add(fd, token->pack(), initial); !r) {
+        slots_.unacquire(*token);
         return fail(r.error());
     }
-    s.in_use = true;
+    slot& s = *slots_.find(*token);
     s.fd = fd;
     s.readable = s.writable = true;
     s.read_closed = false;
@@ -64,11 +45,10 @@ result<io_token> readiness_engine::attach(native_handle fd) noexcept {
 }
 
 void readiness_engine::release(io_token token, bool closing) noexcept {
-    slot* s = find(token);
+    slot* s = slots_.find(token);
     if (s == nullptr) return;
     if (!closing || !poller_->close_unregisters()) poller_->remove(s->fd);
-    ++s->generation;  // any event already fetched for the old token is now stale
-    s->in_use = false;
+    slots_.retire(*s);  // any event already fetched for the old token is now stale
     s->fd = invalid_native_handle;
     for (op_list* list : {&s->readers, &s->writers}) {
         while (!list->empty()) {
@@ -77,12 +57,11 @@ void readiness_engine::release(io_token token, bool closing) noexcept {
             op->complete();
         }
     }
-    s->next_free = free_head_;
-    free_head_ = token.index + 1;
+    slots_.recycle(token.index);
 }
 
 bool readiness_engine::start(io_op& op) noexcept {
-    slot* s = find(op.token);
+    slot* s = slots_.find(op.token);
     if (s == nullptr) {
         op.res = -EBADF;
         return true;
@@ -104,7 +83,7 @@ bool readiness_engine::start(io_op& op) noexcept {
 }
 
 void readiness_engine::cancel(io_op& op) noexcept {
-    slot* s = find(op.token);
+    slot* s = slots_.find(op.token);
     if (s == nullptr) return;  // detached: detach() already completed it
     op_list& list = detail::reads(op.kind) ? s->readers : s->writers;
     if (!list.remove(&op)) return;
@@ -149,7 +128,7 @@ void readiness_engine::poll(int64_t timeout_ns) {
     for (std::size_t i = 0; i < *n; ++i) {
         const poll_event& ev = events_[i];
         io_token t = io_token::unpack(ev.token);
-        slot* s = find(t);
+        slot* s = slots_.find(t);
         if (s == nullptr) continue;  // stale: the descriptor was detached after the event
         if (ev.read_closed) s->read_closed = true;
         if (ev.readable || ev.error) drive(*s, true);

@@ -19,45 +19,26 @@ io_op* uring_engine::op_queue::first(bool read_side) const noexcept {
     return nullptr;
 }
 
-uring_engine::slot* uring_engine::find(io_token t) noexcept {
-    if (t.index >= slots_.size()) return nullptr;
-    slot& s = slots_[t.index];
-    return s.in_use && s.generation == t.generation ? &s : nullptr;
-}
-
 uring_engine::slot* uring_engine::find_tagged(uint64_t user_data) noexcept {
-    const uint32_t index = detail::uring::tag_index(user_data);
-    if (index >= slots_.size()) return nullptr;
-    slot& s = slots_[index];
-    const uint32_t generation = s.generation & detail::uring::tag_generation_mask;
-    return s.in_use && generation == detail::uring::tag_generation(user_data) ? &s : nullptr;
+    slot* s = slots_.at(detail::uring::tag_index(user_data));
+    if (s == nullptr || !s->in_use) return nullptr;
+    const uint32_t generation = s->generation & detail::uring::tag_generation_mask;
+    return generation == detail::uring::tag_generation(user_data) ? s : nullptr;
 }
 
 result<io_token> uring_engine::attach(native_handle fd) noexcept {
     if (fd < 0) return fail(std::errc::bad_file_descriptor);
-    uint32_t index;
-    if (free_head_ != 0) {
-        index = free_head_ - 1;
-        free_head_ = slots_[index].next_free;
-    } else {
-        try {
-            slots_.emplace_back();
-        } catch (const std::bad_alloc&) {
-            return fail(std::errc::not_enough_memory);
-        }
-        index = static_cast<uint32_t>(slots_.size() - 1);
-    }
-    slot& s = slots_[index];
-    s.in_use = true;
+    auto token = slots_.acquire();
+    if (!token) return token;
+    slot& s = *slots_.find(*token);
     if (s.ms != nullptr) *s.ms = multishot_state{};  // keeps nothing of the last descriptor
-    return io_token{index, s.generation};
+    return token;
 }
 
 void uring_engine::detach(io_token token) noexcept {
-    slot* s = find(token);
+    slot* s = slots_.find(token);
     if (s == nullptr) return;
-    ++s->generation;  // CQEs of the ops below now find no slot: they are orphans
-    s->in_use = false;
+    slots_.retire(*s);  // CQEs of the ops below now find no slot: they are orphans
     op_queue& ops = s->ops;
     multishot_state* ms = s->ms.get();
     const bool had_ops = !ops.empty() || (ms != nullptr && (ms->accept_armed || ms->recv_armed));
@@ -97,8 +78,7 @@ void uring_engine::detach(io_token token) noexcept {
     // first: it then holds its own file reference, and a new descriptor with the same number
     // cannot be mistaken for it.
     if (had_ops) (void)submit_pending();
-    s->next_free = free_head_;
-    free_head_ = token.index + 1;
+    slots_.recycle(token.index);
 }
 
 bool uring_engine::start(io_op& op) noexcept {

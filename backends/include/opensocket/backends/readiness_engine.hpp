@@ -5,6 +5,7 @@
 /// Each slot carries a generation, so events for a detached (and reused) slot are dropped.
 
 #include <opensocket/detail/op_list.hpp>
+#include <opensocket/detail/slot_table.hpp>
 #include <opensocket/engine.hpp>
 #include <opensocket/poller.hpp>
 
@@ -51,15 +52,13 @@ private:
         op_list writers;
     };
 
-    slot* find(io_token t) noexcept;
     bool perform(io_op& op, bool& short_io) noexcept;
     void release(io_token token, bool closing) noexcept;
     void drive(slot& s, bool read_side) noexcept;
     void update_interest(slot& s, io_token t) noexcept;
 
     std::unique_ptr<poller> poller_;
-    std::vector<slot> slots_;
-    uint32_t free_head_ = 0;  // 1-based index into slots_, 0 = none
+    detail::slot_table<slot> slots_;
     std::vector<poll_event> events_;
     std::unique_ptr<detail::lent_pool> lent_;  // made by the first recv_lent
 };

@@ -5,6 +5,7 @@
 /// per engine, so one per executor. See docs/backends.md for the design.
 
 #include <opensocket/detail/op_list.hpp>
+#include <opensocket/detail/slot_table.hpp>
 #include <opensocket/engine.hpp>
 #include <opensocket/result.hpp>
 
@@ -171,7 +172,7 @@ private:
                  buffer_ring_ptr buffers) noexcept;
     static buffer_ring_ptr make_buffer_ring(io_uring& ring, const uring_options& opts) noexcept;
 
-    slot* find(io_token t) noexcept;
+    slot* find(io_token t) noexcept { return slots_.find(t); }
     slot* find_tagged(uint64_t user_data) noexcept;
     void enable() noexcept;
     // SQE plumbing (uring_submit.cpp)
@@ -221,8 +222,7 @@ private:
     bool wake_armed_ = false;
     bool enabled_ = false;
     bool dontwait_ = false;
-    std::vector<slot> slots_;
-    uint32_t free_head_ = 0;
+    detail::slot_table<slot> slots_;
     std::vector<io_op*> waiting_steps_;      // ops whose next SQE found the SQ full
     std::vector<uint64_t> waiting_cancels_;  // user_data of cancels that found the SQ full
     unsigned accept_queue_ = 32;
