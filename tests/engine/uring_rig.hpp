@@ -48,12 +48,7 @@ struct uring_rig {
     }
     template <class T>
     T run(task<T> t) {
-        std::atomic<bool> done{false};
-        auto h = t.handle();
-        h.promise().set_finish_hook(&detail::set_flag_on_finish, &done);
-        ex->schedule(h);
-        ex->run_until(done);
-        return h.promise().take();
+        return sync_wait_here(*ex, std::move(t));
     }
     uring_engine* eng = nullptr;
     std::unique_ptr<executor> ex;

@@ -32,6 +32,21 @@ struct blocking_wait {
 };
 }  // namespace detail
 
+/// Runs `t` to completion on `ex`, driving `ex`'s loop on the calling thread (which must not be
+/// running any executor), and returns its value or rethrows its exception. For an executor
+/// built by hand, e.g. over a particular engine.
+template <class T>
+T sync_wait_here(executor& ex, task<T> t) {
+    if (executor::current() != nullptr)
+        throw std::logic_error("sync_wait on an executor thread would deadlock it");
+    std::atomic<bool> done{false};
+    auto h = t.handle();
+    h.promise().set_finish_hook(&detail::set_flag_on_finish, &done);
+    ex.schedule(h);
+    ex.run_until(done);
+    return h.promise().take();
+}
+
 /// Runs `t` to completion on a private executor on the calling thread (with the default engine)
 /// and returns its value or rethrows its exception. Must not be called on an executor thread.
 /// Throws std::system_error if no engine can be created.
@@ -42,12 +57,7 @@ T sync_wait(task<T> t, engine_kind kind = engine_kind::automatic) {
     auto io = make_engine(kind);
     if (!io) throw std::system_error(io.error(), "sync_wait: no I/O engine");
     executor ex(std::move(*io));
-    std::atomic<bool> done{false};
-    auto h = t.handle();
-    h.promise().set_finish_hook(&detail::set_flag_on_finish, &done);
-    ex.schedule(h);
-    ex.run_until(done);
-    return h.promise().take();
+    return sync_wait_here(ex, std::move(t));
 }
 
 /// Runs `t` on `ex` (which is running on another thread) and blocks until it finishes. The task
