@@ -303,12 +303,6 @@ constexpr int race_iterations = 3000;
 constexpr int race_iterations = 3000;
 #endif
 
-/// Burns roughly `n` loop iterations without sleeping (skews two racing actions a little).
-void spin(unsigned n) noexcept {
-    std::atomic<unsigned> sink{0};
-    for (unsigned i = 0; i < n; ++i) sink.fetch_add(1, std::memory_order_relaxed);
-}
-
 }  // namespace
 
 TEST(uring_engine, op_on_a_stale_token_fails_inline_with_ebadf) {
@@ -353,7 +347,7 @@ TEST(uring_engine, cancel_racing_completion_completes_each_op_exactly_once) {
             case 3: {  // data from another thread while the cancel is submitted
                 rig.turn();
                 std::thread writer([&] { sp.peer_writes(value); });
-                spin(rng() % 2000);
+                spin_briefly(rng() % 2000);
                 rig.engine().cancel(o.op);
                 rig.turn();
                 writer.join();

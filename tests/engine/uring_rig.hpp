@@ -54,12 +54,6 @@ struct uring_rig {
     std::unique_ptr<executor> ex;
 };
 
-/// Burns roughly `n` loop iterations without sleeping (skews two racing actions a little).
-inline void spin_briefly(unsigned n) noexcept {
-    std::atomic<unsigned> sink{0};
-    for (unsigned i = 0; i < n; ++i) sink.fetch_add(1, std::memory_order_relaxed);
-}
-
 /// A coroutine that counts its resumptions: the waiter of a raw op.
 struct counter {
     struct promise_type {

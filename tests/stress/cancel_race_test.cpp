@@ -56,11 +56,11 @@ template <class Deliver>
 void run_race(const race_plan& plan, std::stop_source& race, Deliver deliver) {
     if (plan.cancel_first) {
         race.request_stop();
-        spin(plan.skew);
+        spin_briefly(plan.skew);
         deliver();
     } else {
         deliver();
-        spin(plan.skew);
+        spin_briefly(plan.skew);
         race.request_stop();
     }
 }

@@ -35,12 +35,6 @@ constexpr long scaled(long plain, long sanitized) noexcept {
     return sanitized_build ? sanitized : plain;
 }
 
-/// Burns roughly `n` loop iterations without sleeping (to skew two racing actions by a little).
-inline void spin(unsigned n) noexcept {
-    std::atomic<unsigned> sink{0};
-    for (unsigned i = 0; i < n; ++i) sink.fetch_add(1, std::memory_order_relaxed);
-}
-
 /// Aborts the process if it is not destroyed within `limit`. For hangs that a with_timeout cannot
 /// break (an operation that lost its wake-up ignores the timeout's cancellation as well): the
 /// test then fails at once with a message instead of at ctest's timeout.

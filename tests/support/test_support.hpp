@@ -8,10 +8,17 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <string>
 
 namespace opensocket::testing {
+
+/// Burns roughly `n` loop iterations without sleeping (skews two racing actions a little).
+inline void spin_briefly(unsigned n) noexcept {
+    std::atomic<unsigned> sink{0};
+    for (unsigned i = 0; i < n; ++i) sink.fetch_add(1, std::memory_order_relaxed);
+}
 
 /// Runs `t` to completion on a private executor (engine from OPENSOCKET_ENGINE, else automatic).
 template <class T>
