@@ -54,7 +54,7 @@ void uring_engine::detach(io_token token) noexcept {
         const bool on_slot = ms != nullptr && waits_on_slot(*s, *op);
         if (active && remove_waiting(waiting_steps_, *op)) {
             if (multishot(*op)) accept_submitted = false;
-            if (lent_multishot(*op)) recv_submitted = false;
+            if (rides_recv(*op)) recv_submitted = false;
         } else if (active && !on_slot) {
             // In the kernel: it may still write into the op's buffer or address, so the op
             // completes with its own CQE (-ECANCELED, or its result if that came first).
@@ -91,7 +91,7 @@ bool uring_engine::start(io_op& op) noexcept {
     op.res = 0;
     op.started = false;
     op_queue& ops = s->ops;
-    if (lent_multishot(op) && ensure_ms(*s) == nullptr) {
+    if (rides_recv(op) && ensure_ms(*s) == nullptr) {
         op.res = -ENOMEM;
         return true;
     }
@@ -118,7 +118,7 @@ void uring_engine::cancel(io_op& op) noexcept {
         // Its SQE never left: done at once. (If it was to arm the descriptor's multishot SQE,
         // that is gone with it.)
         if (multishot(op)) s->ms->accept_armed = false;
-        if (lent_multishot(op)) s->ms->recv_armed = false;
+        if (rides_recv(op)) s->ms->recv_armed = false;
         finish(op, -ECANCELED);
         return;
     }
@@ -136,7 +136,7 @@ void uring_engine::cancel(io_op& op) noexcept {
 }
 
 bool uring_engine::waits_on_slot(const slot& s, const io_op& op) const noexcept {
-    if (multishot(op) || lent_multishot(op)) return true;
+    if (multishot(op) || rides_recv(op)) return true;
     // A plain read behind a multishot recv waits for it to end before its own SQE.
     return !op.started && op.kind != io_kind::accept && detail::reads(op.kind) && s.ms != nullptr &&
            s.ms->recv_armed;

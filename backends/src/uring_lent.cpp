@@ -13,7 +13,10 @@
 //
 // Plain reads (recv, recv_exact, wait_readable) on the same descriptor keep their order: they
 // take kept data first, and while a multishot recv is armed they stop it and wait for its last
-// CQE before they submit their own SQE.
+// CQE before they submit their own SQE. On a stream with read-ahead (`io_op::ahead`) they ride
+// the multishot recv like a recv_lent instead: armed by the first read, it stays armed, and each
+// read copies out of the kept buffers (wait_readable just sees that something is kept). When
+// the ring runs dry, such a read does one plain recv SQE into its own buffer.
 
 #include "io_syscalls.hpp"
 #include "lent_pool.hpp"
@@ -91,10 +94,6 @@ uring_engine::buffer_ring_ptr uring_engine::make_buffer_ring(io_uring& ring,
     return b;
 }
 
-bool uring_engine::lent_multishot(const io_op& op) const noexcept {
-    return op.kind == io_kind::recv_lent && !op.started && features_.multishot_recv;
-}
-
 void uring_engine::give_back(uint16_t bid) noexcept {
     --stats_.ring_buffers_out;
     buffers_->recycle(bid);
@@ -157,7 +156,8 @@ bool uring_engine::want_read(io_op& op) noexcept {
     slot* s = find(op.token);
     if (s == nullptr || s->ms == nullptr) return false;  // nothing kept, no multishot recv
     multishot_state& ms = *s->ms;
-    if (op.kind != io_kind::recv_lent && ms.recv_armed) {
+    const bool rides = rides_recv(op);
+    if (!rides && ms.recv_armed) {
         // A plain read must not race the multishot recv for the bytes: end it first; its last
         // CQE serves this op (serve_reader).
         if (!ms.recv_stopping) stop_recv(*s, op.token);
@@ -167,7 +167,7 @@ bool uring_engine::want_read(io_op& op) noexcept {
         finish(op, op.res);
         return true;
     }
-    if (op.kind != io_kind::recv_lent || ms.recv_armed) return op.kind == io_kind::recv_lent;
+    if (!rides || ms.recv_armed) return rides;
     ms.recv_armed = true;
     ms.recv_stopping = false;
     return false;  // the caller queues the SQE (prep_multishot_recv)
@@ -207,8 +207,7 @@ void uring_engine::on_recv_done(uint64_t user_data, int32_t res, uint32_t flags)
             return finish(*reader, res);
         }
         ms.kept.push_back({res, 0, has_buffer ? bid : uint16_t{0}});
-        if (reader == nullptr || reader->kind != io_kind::recv_lent || reader->started)
-            ++stats_.reads_kept;  // nobody to lend it to now
+        if (reader == nullptr || !rides_recv(*reader)) ++stats_.reads_kept;  // nobody waits now
     }
     serve_reader(*s, dry);
     // Read far enough ahead of the application: TCP flow control holds the rest.
@@ -220,11 +219,17 @@ void uring_engine::serve_reader(slot& s, bool dry) noexcept {
     multishot_state& ms = *s.ms;
     io_op* op = s.ops.first(true);
     if (op == nullptr || op->started) return;  // nobody waits, or its own SQE is in the kernel
-    if (op->kind == io_kind::recv_lent) {
+    if (rides_recv(*op)) {
         if (!ms.kept.empty() || !ms.recv_armed) {
-            // Ring dry: this read waits for POLLIN and then reads into a heap buffer.
-            if (dry && ms.kept.empty()) op->started = true;
-            queue_step(*op);  // lends what is kept, or arms the multishot recv again
+            // Ring dry: a recv_lent waits for POLLIN and then reads into a heap buffer; a plain
+            // read does its own recv SQE into its own buffer.
+            if (dry && ms.kept.empty()) {
+                if (op->kind == io_kind::recv_lent)
+                    op->started = true;
+                else
+                    op->ahead = false;
+            }
+            queue_step(*op);  // serves it from what is kept, or arms the multishot recv again
         }
         return;
     }

@@ -38,6 +38,8 @@ void uring_engine::prep_step(io_uring_sqe* sqe, io_op& op) noexcept {
     if (op.started) {
         // The readiness fallback: wait for the direction this op needs, then retry it.
         io_uring_prep_poll_add(sqe, fd, detail::reads(op.kind) ? POLLIN : POLLOUT);
+    } else if (rides_recv(op)) {
+        return prep_multishot_recv(sqe, op);  // arms the descriptor's multishot recv
     } else {
         switch (op.kind) {
             case io_kind::accept:
@@ -56,7 +58,7 @@ void uring_engine::prep_step(io_uring_sqe* sqe, io_op& op) noexcept {
                                    MSG_NOSIGNAL | dontwait);
                 break;
             case io_kind::wait_readable: io_uring_prep_poll_add(sqe, fd, POLLIN); break;
-            case io_kind::recv_lent: return prep_multishot_recv(sqe, op);
+            case io_kind::recv_lent: break;  // always rides the multishot recv, or polls first
         }
     }
     io_uring_sqe_set_data64(sqe, detail::uring::tag(op));

@@ -5,6 +5,7 @@ namespace opensocket::detail {
 
 io_object::io_object(io_object&& o) noexcept
     : fd_(std::move(o.fd_)),
+      read_ahead_(o.read_ahead_),
       ex_(std::exchange(o.ex_, nullptr)),
       ex_id_(std::exchange(o.ex_id_, 0)),
       token_(o.token_) {}
@@ -18,6 +19,7 @@ io_object& io_object::operator=(io_object&& o) noexcept {
     if (this != &o) {
         close();
         fd_ = std::move(o.fd_);
+        read_ahead_ = o.read_ahead_;
         ex_ = std::exchange(o.ex_, nullptr);
         ex_id_ = std::exchange(o.ex_id_, 0);
         token_ = o.token_;
@@ -68,6 +70,7 @@ bool io_awaiter_base::suspend(std::coroutine_handle<> h, const std::stop_token& 
     op_.ex = obj_.owner();
     op_.fd = obj_.handle().get();
     op_.token = obj_.token();
+    op_.ahead = obj_.reads_ahead();
     if (op_.ex->io().start(op_)) return false;
     op_.waiter = h;
     op_.cancel_fn = [](op_base* b) noexcept {

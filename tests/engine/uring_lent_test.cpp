@@ -27,13 +27,6 @@ using namespace opensocket::testing;
 
 namespace {
 
-#define SKIP_WITHOUT_MULTISHOT_RECV(engine)                                                \
-    do {                                                                                   \
-        if (!(engine).features().multishot_recv)                                           \
-            GTEST_SKIP() << "the kernel lacks multishot recv into a provided-buffer ring " \
-                            "(IORING_RECV_MULTISHOT, 6.0)";                                \
-    } while (0)
-
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 constexpr int race_iterations = 400;
 #elif defined(__has_feature)

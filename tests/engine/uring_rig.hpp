@@ -1,7 +1,7 @@
 #pragma once
 // Test rigs for the io_uring engine's suites (uring_engine_test.cpp, uring_accept_test.cpp,
-// uring_lent_test.cpp): an engine inside an executor, and raw operations driven one loop turn
-// at a time with a coroutine that counts its resumptions.
+// uring_lent_test.cpp, uring_read_ahead_test.cpp): an engine inside an executor, and raw
+// operations driven one loop turn at a time with a coroutine that counts its resumptions.
 
 #include <test_support.hpp>
 
@@ -35,6 +35,14 @@ using namespace std::chrono_literals;
     do {                                                          \
         if (auto s = probe_uring(); !s.available)                 \
             GTEST_SKIP() << "io_uring unavailable: " << s.reason; \
+    } while (0)
+
+/// Skips the calling test when `engine` has no multishot recv into a provided-buffer ring.
+#define SKIP_WITHOUT_MULTISHOT_RECV(engine)                                                \
+    do {                                                                                   \
+        if (!(engine).features().multishot_recv)                                           \
+            GTEST_SKIP() << "the kernel lacks multishot recv into a provided-buffer ring " \
+                            "(IORING_RECV_MULTISHOT, 6.0)";                                \
     } while (0)
 
 /// A uring engine inside an executor; `eng` stays valid for the executor's life.

@@ -45,6 +45,9 @@ enum class io_kind : uint8_t {
 struct io_op : op_base {
     io_kind kind = io_kind::recv;
     bool started = false;  ///< connect: the connect(2) call was issued
+    /// A read (recv, recv_exact, wait_readable) the engine may serve from its read-ahead: bytes
+    /// it already took from the socket into its own buffers (`tcp_stream::read_ahead`).
+    bool ahead = false;
     io_token token{};
     native_handle fd = invalid_native_handle;
     std::byte* buf = nullptr;

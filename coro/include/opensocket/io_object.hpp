@@ -34,9 +34,13 @@ public:
     const socket_handle& handle() const noexcept { return fd_; }
     executor* owner() const noexcept { return ex_; }
     io_token token() const noexcept { return token_; }
+    /// Whether reads may be served from the engine's read-ahead (see `tcp_stream::read_ahead`).
+    bool reads_ahead() const noexcept { return read_ahead_; }
+    void set_read_ahead(bool on) noexcept { read_ahead_ = on; }
 
 private:
     socket_handle fd_;
+    bool read_ahead_ = false;  // next to fd_: in its padding on POSIX
     executor* ex_ = nullptr;
     uint64_t ex_id_ = 0;
     io_token token_{};

@@ -67,6 +67,16 @@ public:
     detail::lent_awaiter read_lent(clock::time_point deadline) noexcept {
         return {io_, io_kind::recv_lent, nullptr, 0, deadline};
     }
+    /// Lets the engine read this stream's input ahead of the application, into its own buffers.
+    /// On io_uring that is one multishot recv into the provided-buffer ring, kept armed across
+    /// reads: `read_some`, `read_exact` and `wait_readable` then take bytes that already arrived
+    /// (a copy out of the ring buffer) instead of each submitting a poll or a recv, and a
+    /// request costs one completion. An idle stream still pins no buffer; at most
+    /// `uring_options::lent_readahead` buffers are filled before the application reads (TCP
+    /// flow control holds the rest). Readiness engines ignore it. Once on, read this stream only
+    /// through its awaitables: a raw `recv` on `native()` could miss bytes the engine holds.
+    void read_ahead(bool on = true) noexcept { io_.set_read_ahead(on); }
+
     /// Reads exactly `buf.size()` bytes; `error::unexpected_eof` if the peer closes first.
     detail::exact_awaiter read_exact(std::span<std::byte> buf) noexcept {
         return {io_, io_kind::recv_exact, buf.data(), buf.size()};

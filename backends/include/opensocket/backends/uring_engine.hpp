@@ -205,7 +205,18 @@ private:
     void stop_accepting(slot& s, io_token t, bool submitted) noexcept;
     void accept_abandoned(slot& s, io_token t) noexcept;
     // recv_lent: multishot recv into the provided-buffer ring (uring_lent.cpp)
-    bool lent_multishot(const io_op& op) const noexcept;
+    /// Whether `op` is served by the descriptor's multishot recv: a recv_lent, or a plain read
+    /// of a stream with read-ahead on.
+    bool rides_recv(const io_op& op) const noexcept {
+        if (op.started || !features_.multishot_recv) return false;
+        switch (op.kind) {
+            case io_kind::recv_lent: return true;
+            case io_kind::recv:
+            case io_kind::recv_exact:
+            case io_kind::wait_readable: return op.ahead;
+            default: return false;
+        }
+    }
     bool take_kept(slot& s, io_op& op) noexcept;
     bool want_read(io_op& op) noexcept;
     void prep_multishot_recv(io_uring_sqe* sqe, io_op& op) noexcept;
