@@ -188,8 +188,9 @@ task<burst_end> serve_burst(tcp_stream& s, workspace& w, const router& r, const 
             if (w.out.size() >= cfg.output_flush_bytes && !co_await flush(s, w, cfg))
                 co_return burst_end::close;
         }
-        // Out of complete requests: send what is pending before waiting for more bytes.
-        if (!co_await flush(s, w, cfg)) co_return burst_end::close;
+        // Out of complete requests: send what is pending before waiting for more bytes. (Tested
+        // here, not only in flush: no child frame when there is nothing to send.)
+        if (!w.out.empty() && !co_await flush(s, w, cfg)) co_return burst_end::close;
         if (w.input_empty() && have_read) co_return burst_end::idle;
         if (!make_room(w, cfg)) {
             detail::append_error(w.out, 413, cfg.server_name);
@@ -262,6 +263,9 @@ task<> serve_connection(tcp_stream s, const router& r, const server_config& cfg)
     // This frame is all an idle connection costs (with the socket and its engine slot), so it
     // holds only the socket, the idle wait and a little state; the rest lives in child frames.
     connection_count.fetch_add(1, std::memory_order_relaxed);
+    // Every read below goes through `s`: on io_uring one multishot recv then serves the idle
+    // wait and the request reads (one completion per request, no poll or recv submissions).
+    s.read_ahead();
     connection_state st;
     for (;;) {
         if (!co_await s.wait_readable(loop_now() + cfg.idle_timeout)) break;
