@@ -128,7 +128,7 @@ static int peer_main(const char* prog, struct peer_config c, peer_loop_fn loop) 
 static char peer_listener_tag, peer_stop_tag;
 
 /* Creates the thread's epoll set with the listener and the stop eventfd in it (level-triggered). */
-static int peer_epoll(const char* prog, const struct peer_thread* t) {
+static inline int peer_epoll(const char* prog, const struct peer_thread* t) {
     int ep = epoll_create1(EPOLL_CLOEXEC);
     if (ep < 0) peer_die(prog, "epoll_create1");
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &peer_listener_tag};
