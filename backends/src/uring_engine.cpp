@@ -36,8 +36,57 @@ result<io_token> uring_engine::attach(native_handle fd) noexcept {
 }
 
 void uring_engine::detach(io_token token) noexcept {
+    // The caller closes the descriptor next. Pending SQEs that name it must reach the kernel
+    // first: it then holds its own file reference, and a new descriptor with the same number
+    // cannot be mistaken for it.
+    if (detach_slot(token)) (void)submit_pending();
+}
+
+bool uring_engine::detach_and_close(io_token token, native_handle fd) noexcept {
+    if (!features_.ring_close || find(token) == nullptr) {
+        detach(token);
+        return false;
+    }
+    // The close SQE goes behind every SQE that names the descriptor (the kernel takes them in
+    // order, each grabbing the file as it is issued), so nothing needs submitting early; the
+    // cancels go by user_data and may run before or after it.
+    const bool queued = detach_slot(token);
+    io_uring_sqe* sqe = get_sqe();
+    if (sqe == nullptr) {  // the SQ stays full: the caller closes, once what is queued is out
+        if (queued) (void)submit_pending();
+        return false;
+    }
+    io_uring_prep_close(sqe, fd);
+    io_uring_sqe_set_data64(sqe, detail::uring::ignored);
+    if (features_.skip_success) sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
+    try {
+        queued_closes_.push_back(fd);  // for flush() and the destructor, until submitted
+    } catch (const std::bad_alloc&) {
+        (void)submit_pending();  // no room to remember it: send it now
+    }
+    ++stats_.ring_closes;
+    return true;
+}
+
+void uring_engine::flush() noexcept {
+    // The loop is leaving and may not turn again soon. Queued closes must not wait for it, nor
+    // must the cancels of detached descriptors: until the cancelled SQE completes, the ring
+    // holds the socket's file and the socket stays open. With DEFER_TASKRUN that completion runs
+    // only in an io_uring_enter that gets events, hence not just a submit. The CQEs stay in the
+    // CQ for the next poll.
+    if (queued_closes_.empty() && !detached_busy_) return;
+    if (!enabled_) enable();
+    int r;
+    do {
+        r = io_uring_submit_and_get_events(ring_.get());
+    } while (r == -EINTR);
+    submitted();
+    detached_busy_ = false;
+}
+
+bool uring_engine::detach_slot(io_token token) noexcept {
     slot* s = slots_.find(token);
-    if (s == nullptr) return;
+    if (s == nullptr) return false;
     slots_.retire(*s);  // CQEs of the ops below now find no slot: they are orphans
     op_queue& ops = s->ops;
     multishot_state* ms = s->ms.get();
@@ -74,11 +123,9 @@ void uring_engine::detach(io_token token) noexcept {
         stop_accepting(*s, token, accept_submitted);
         drop_reads(*s, token, recv_submitted);
     }
-    // The caller closes the descriptor next. Pending SQEs that name it must reach the kernel
-    // first: it then holds its own file reference, and a new descriptor with the same number
-    // cannot be mistaken for it.
-    if (had_ops) (void)submit_pending();
     slots_.recycle(token.index);
+    detached_busy_ = detached_busy_ || had_ops;
+    return had_ops;
 }
 
 bool uring_engine::start(io_op& op) noexcept {
@@ -169,6 +216,8 @@ void uring_engine::poll(int64_t timeout_ns) {
     // ETIME: the timeout; EINTR: a signal. EAGAIN/EBUSY: the kernel wants completions reaped
     // before it takes more submissions (old kernels with a CQ overflow backlog); the SQEs stay
     // queued and the next poll submits them.
+    submitted();
+    detached_busy_ = false;  // the enter got events: cancelled SQEs let go of their files
     if (r < 0 && r != -ETIME && r != -EINTR && r != -EAGAIN && r != -EBUSY)
         throw std::system_error(-r, std::system_category(), "io_uring_enter");
     reap();

@@ -118,8 +118,9 @@ constexpr unsigned setup_candidates[] = {
 
 /// The optional features this ring's kernel has, as far as `opts` allows them. Opcodes are enum
 /// values (liburing 2.3 cannot tell at compile time what the running kernel knows): probe.
-uring_features detect_features(io_uring& ring, const uring_options& opts) {
+uring_features detect_features(io_uring& ring, const uring_options& opts, unsigned ring_features) {
     uring_features f;
+    f.skip_success = (ring_features & IORING_FEAT_CQE_SKIP) != 0;
     io_uring_probe* probe = io_uring_get_probe_ring(&ring);
     if (probe == nullptr) return f;
     // Multishot accept came with 5.19, as did IORING_OP_SOCKET; an older kernel would fail the
@@ -129,6 +130,7 @@ uring_features detect_features(io_uring& ring, const uring_options& opts) {
     // Multishot recv (IORING_RECV_MULTISHOT) came with 6.0, as did IORING_OP_SEND_ZC. It also
     // needs a provided-buffer ring (5.19), which create() registers and may still fail to.
     f.multishot_recv = opts.multishot_recv && io_uring_opcode_supported(probe, IORING_OP_SEND_ZC);
+    f.ring_close = opts.ring_close && io_uring_opcode_supported(probe, IORING_OP_CLOSE);
     io_uring_free_probe(probe);
     return f;
 }
@@ -165,6 +167,7 @@ result<std::unique_ptr<uring_engine>> uring_engine::create(const uring_options& 
         std::unique_ptr<io_uring, ring_deleter> ring(new io_uring{});
         const unsigned entries = opts.entries == 0 ? 1 : opts.entries;
         unsigned used = 0;
+        unsigned ring_features = 0;
         int r = -EINVAL;
         for (unsigned flags : setup_candidates) {
             io_uring_params params{};
@@ -173,6 +176,7 @@ result<std::unique_ptr<uring_engine>> uring_engine::create(const uring_options& 
             r = io_uring_queue_init_params(entries, ring.get(), &params);
             if (r == 0) {
                 used = params.flags;
+                ring_features = params.features;
                 if ((params.features & IORING_FEAT_NODROP) == 0) {
                     io_uring_queue_exit(ring.release());
                     return fail_with({false, std::make_error_code(std::errc::not_supported),
@@ -186,7 +190,7 @@ result<std::unique_ptr<uring_engine>> uring_engine::create(const uring_options& 
             delete ring.release();  // never initialised: nothing to tear down
             return fail_with(refused("io_uring_setup", -r));
         }
-        uring_features features = detect_features(*ring, opts);
+        uring_features features = detect_features(*ring, opts, ring_features);
         buffer_ring_ptr buffers;
         if (features.multishot_recv) buffers = make_buffer_ring(*ring, opts);
         features.multishot_recv = buffers != nullptr;
@@ -219,6 +223,8 @@ uring_engine::~uring_engine() {
     ring_.reset();
     buffers_.reset();
     ::close(wake_fd_);
+    // Closes queued after the last submit: the ring never ran them.
+    for (int fd : queued_closes_) ::close(fd);
     // Connections a multishot accept took for a listener that was never detached.
     for (slot& s : slots_)
         if (s.ms != nullptr)

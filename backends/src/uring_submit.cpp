@@ -27,6 +27,7 @@ bool uring_engine::submit_pending() noexcept {
     do {
         r = io_uring_submit(ring_.get());
     } while (r == -EINTR);
+    submitted();
     // EAGAIN/EBUSY: out of kernel resources or a CQ overflow backlog until completions are
     // reaped; EEXIST: not the ring's single issuer thread. The SQEs stay queued for poll().
     return r >= 0;
@@ -77,6 +78,19 @@ void uring_engine::queue_step(io_op& op) noexcept {
     prep_step(sqe, op);
 }
 
+void uring_engine::submitted() noexcept {
+    // The kernel consumed every SQE up to the tail (khead caught up): the queued closes ran.
+    if (!queued_closes_.empty() && io_uring_sq_ready(ring_.get()) == 0) queued_closes_.clear();
+}
+
+void uring_engine::prep_cancel(io_uring_sqe* sqe, uint64_t user_data) noexcept {
+    // By user_data, not by descriptor: the caller may close the descriptor before this SQE is
+    // submitted, and its number may then name another socket.
+    io_uring_prep_cancel64(sqe, user_data, 0);
+    io_uring_sqe_set_data64(sqe, detail::uring::ignored);
+    if (features_.skip_success) sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;  // nothing to learn
+}
+
 void uring_engine::queue_cancel(io_op& op) noexcept { queue_cancel_tag(detail::uring::tag(op)); }
 
 void uring_engine::queue_cancel_tag(uint64_t user_data) noexcept {
@@ -87,10 +101,7 @@ void uring_engine::queue_cancel_tag(uint64_t user_data) noexcept {
         waiting_cancels_.push_back(user_data);
         return;
     }
-    // By user_data, not by descriptor: the caller may close the descriptor before this SQE is
-    // submitted, and its number may then name another socket.
-    io_uring_prep_cancel64(sqe, user_data, 0);
-    io_uring_sqe_set_data64(sqe, detail::uring::ignored);
+    prep_cancel(sqe, user_data);
 }
 
 bool uring_engine::queue_wake_read() noexcept {
@@ -109,8 +120,7 @@ void uring_engine::drain_backlog() noexcept {
     for (; i < waiting_cancels_.size(); ++i) {
         io_uring_sqe* sqe = get_sqe();
         if (sqe == nullptr) break;
-        io_uring_prep_cancel64(sqe, waiting_cancels_[i], 0);
-        io_uring_sqe_set_data64(sqe, detail::uring::ignored);
+        prep_cancel(sqe, waiting_cancels_[i]);
     }
     waiting_cancels_.erase(waiting_cancels_.begin(),
                            waiting_cancels_.begin() + static_cast<std::ptrdiff_t>(i));

@@ -122,6 +122,7 @@ void executor::loop(const std::atomic<bool>* done) {
         engine_->poll(timeout);
         sleeping_.store(false, std::memory_order_relaxed);
     }
+    engine_->flush();
     if (done == nullptr) exited_.store(true, std::memory_order_release);
     current_executor = saved;
 }

@@ -48,8 +48,11 @@ void io_object::close() noexcept {
     // thread is misuse: the descriptor is still closed (the poller forgets it), but the slot
     // and any op parked on it stay behind, so say so loudly.
     if (ex_ != nullptr) {
-        if (owned_by_current())
-            ex_->io().detach_closing(token_);  // the descriptor is closed just below
+        if (owned_by_current()) {
+            if (ex_->io().detach_and_close(token_, fd_.get()))
+                (void)fd_.release();  // the engine closes it
+            // else: the descriptor is closed just below
+        }
         else
             log_error("socket closed off its executor's thread: its engine slot leaks");
     }

@@ -78,6 +78,16 @@ public:
     /// engine saves one `epoll_ctl` per connection (a closed file leaves every epoll set).
     virtual void detach_closing(io_token token) noexcept { detach(token); }
 
+    /// `detach`, and close `fd` too if this engine can do it better than close(2): returns true
+    /// when the engine took the descriptor (the caller forgets it without closing it), false
+    /// when the caller closes it right after, as with `detach_closing`. The io_uring engine
+    /// queues an IORING_OP_CLOSE behind the descriptor's own SQEs: no syscall of its own.
+    virtual bool detach_and_close(io_token token, native_handle fd) noexcept {
+        (void)fd;
+        detach_closing(token);
+        return false;
+    }
+
     /// Starts `op` (its `ex` is set). Returns true if it completed inline (then `complete()` is
     /// NOT called); false if pending, in which case `op.complete()` will be called exactly once.
     virtual bool start(io_op& op) noexcept = 0;
@@ -89,6 +99,10 @@ public:
     /// Waits up to `timeout_ns` (-1 = no limit, 0 = just poll) for I/O and completes the ops that
     /// are ready. Returns early when `wake()` is called.
     virtual void poll(int64_t timeout_ns) = 0;
+
+    /// Called when the executor's loop returns (it may not poll again soon): hands the kernel
+    /// what must not wait for the next `poll`, such as the io_uring engine's queued closes.
+    virtual void flush() noexcept {}
 
     /// Any thread: makes a blocked or the next `poll` return promptly.
     virtual void wake() noexcept = 0;

@@ -55,12 +55,18 @@ struct uring_options {
     /// Ring buffers one descriptor may fill before a recv_lent asks for them; reaching it stops
     /// that descriptor's multishot recv (TCP flow control holds the rest in the kernel).
     unsigned lent_readahead = 4;
+    /// Close sockets with an IORING_OP_CLOSE SQE queued behind the socket's own SQEs (5.6+,
+    /// probed): no close(2) and no early submit per connection. Off: detach submits what names
+    /// the descriptor, then the caller's close(2).
+    bool ring_close = true;
 };
 
 /// The optional io_uring features a ring uses (probed when it is created).
 struct uring_features {
     bool multishot_accept = false;  ///< IORING_ACCEPT_MULTISHOT (5.19)
     bool multishot_recv = false;    ///< IORING_RECV_MULTISHOT into a provided-buffer ring (6.0)
+    bool ring_close = false;        ///< sockets closed by IORING_OP_CLOSE (5.6)
+    bool skip_success = false;      ///< IOSQE_CQE_SKIP_SUCCESS on cancels and closes (5.17)
 };
 
 /// What the probe found: io_uring works here (`available`), or why not.
@@ -100,6 +106,11 @@ public:
     std::string_view name() const noexcept override { return "uring"; }
     result<io_token> attach(native_handle fd) noexcept override;
     void detach(io_token token) noexcept override;
+    /// Detaches and queues an IORING_OP_CLOSE for `fd` with the loop turn's other SQEs (where
+    /// the kernel has it): true, and the caller forgets the descriptor without closing it.
+    bool detach_and_close(io_token token, native_handle fd) noexcept override;
+    /// Submits the queued closes now.
+    void flush() noexcept override;
     bool start(io_op& op) noexcept override;
     void cancel(io_op& op) noexcept override;
     void poll(int64_t timeout_ns) override;
@@ -122,6 +133,7 @@ public:
         uint64_t ring_dry = 0;           ///< multishot recvs ended by -ENOBUFS (no free buffer)
         uint64_t lent_fallbacks = 0;     ///< recv_lent done by a plain recv into a heap buffer
         uint64_t ring_buffers_out = 0;   ///< ring buffers holding data now (kept or lent)
+        uint64_t ring_closes = 0;        ///< descriptors closed by an IORING_OP_CLOSE SQE
     };
     const statistics& stats() const noexcept { return stats_; }
     /// The optional features in use (engine thread).
@@ -173,6 +185,8 @@ private:
     static buffer_ring_ptr make_buffer_ring(io_uring& ring, const uring_options& opts) noexcept;
 
     slot* find(io_token t) noexcept { return slots_.find(t); }
+    bool detach_slot(io_token token) noexcept;  // detach without the submit; true: SQEs queued
+    void submitted() noexcept;                  // after a submit: the queued closes are out
     slot* find_tagged(uint64_t user_data) noexcept;
     void enable() noexcept;
     // SQE plumbing (uring_submit.cpp)
@@ -181,6 +195,7 @@ private:
     void queue_step(io_op& op) noexcept;
     void queue_cancel(io_op& op) noexcept;
     void queue_cancel_tag(uint64_t user_data) noexcept;
+    void prep_cancel(io_uring_sqe* sqe, uint64_t user_data) noexcept;
     bool queue_wake_read() noexcept;
     void drain_backlog() noexcept;
     void prep_step(io_uring_sqe* sqe, io_op& op) noexcept;
@@ -236,6 +251,9 @@ private:
     detail::slot_table<slot> slots_;
     std::vector<io_op*> waiting_steps_;      // ops whose next SQE found the SQ full
     std::vector<uint64_t> waiting_cancels_;  // user_data of cancels that found the SQ full
+    std::vector<int> queued_closes_;  // descriptors whose close SQE is not submitted yet
+    bool detached_busy_ = false;      // a descriptor was detached with SQEs in flight since the
+                                      // last poll (for flush)
     unsigned accept_queue_ = 32;
     unsigned lent_readahead_ = 4;
     uring_features features_;
