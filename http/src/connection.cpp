@@ -1,6 +1,7 @@
 // The per-connection loop: idle wait without a buffer, then bursts of parse / dispatch / write
 // with a borrowed workspace.
 
+#include "stats.hpp"
 #include "wire.hpp"
 #include "workspace.hpp"
 
@@ -10,15 +11,11 @@
 
 #include <algorithm>
 #include <array>
-#include <atomic>
 #include <cstring>
 #include <opensocket/detail/platform.hpp>
 
 namespace opensocket::http {
 namespace {
-
-std::atomic<uint64_t> request_count{0};
-std::atomic<uint64_t> connection_count{0};
 
 using detail::workspace;
 
@@ -157,14 +154,17 @@ task<burst_end> serve_burst(tcp_stream& s, workspace& w, const router& r, const 
                 break;
             }
             request req{head, body, s, executor::current()->index(), ++st.sequence};
-            request_count.fetch_add(1, std::memory_order_relaxed);
+            detail::bump(detail::my_counters().requests);
             // The handler runs in this frame's co_await (no dispatch coroutine per request).
             response resp;
             bool path_known = false;
             if (const handler* h = r.find(head.method, head.path(), path_known)) {
                 std::exception_ptr failure;
                 try {
-                    resp = co_await (*h)(req);
+                    if (h->waits())
+                        resp = co_await (*h)(req);
+                    else
+                        resp = h->now(req);  // no coroutine frame for a handler that never waits
                 } catch (...) {
                     failure = std::current_exception();
                 }
@@ -236,9 +236,6 @@ task<> close_connection(tcp_stream& s, bool unread_input) {
 
 }  // namespace
 
-uint64_t server_stats::requests() noexcept { return request_count.load(); }
-uint64_t server_stats::connections() noexcept { return connection_count.load(); }
-
 namespace {
 
 /// One busy period: borrows a workspace, serves until the input runs dry (true: go idle again)
@@ -262,7 +259,7 @@ task<bool> busy_period(tcp_stream& s, const router& r, const server_config& cfg,
 task<> serve_connection(tcp_stream s, const router& r, const server_config& cfg) {
     // This frame is all an idle connection costs (with the socket and its engine slot), so it
     // holds only the socket, the idle wait and a little state; the rest lives in child frames.
-    connection_count.fetch_add(1, std::memory_order_relaxed);
+    detail::bump(detail::my_counters().connections);
     // Every read below goes through `s`: on io_uring one multishot recv then serves the idle
     // wait and the request reads (one completion per request, no poll or recv submissions).
     s.read_ahead();

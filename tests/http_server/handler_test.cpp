@@ -1,5 +1,6 @@
 // Handlers: what they see of the request, asynchronous handlers keep pipelined order, a handler
-// that asks to close, and one that throws (500, then close).
+// that asks to close, and one that throws (500, then close). Each also as a plain function
+// (`response(request&)`, no coroutine), mixed with coroutines on one connection.
 
 #include <harness.hpp>
 
@@ -52,6 +53,15 @@ task<http::response> inspect(http::request& req) {
     co_return r;
 }
 
+// The plain-function forms: answered without a coroutine frame.
+http::response plain_sequence(http::request& req) {
+    http::response r;
+    r.body = "plain " + std::to_string(req.sequence);
+    return r;
+}
+
+http::response plain_throws(http::request&) { throw std::runtime_error("plain handler failed"); }
+
 http::router handler_routes() {
     http::router r = basic_routes();
     r.get("/throw", throws);
@@ -60,6 +70,12 @@ http::router handler_routes() {
     r.get("/close", closing);
     r.get("/delay", delayed);
     r.get("/inspect", inspect);
+    r.get("/plain", plain_sequence);
+    r.get("/plain-throw", plain_throws);
+    int calls = 0;  // a stateful lambda, kept in the route
+    r.post("/plain-count", [calls](http::request&) mutable {
+        return http::response::text(200, ++calls % 2 == 1 ? "odd" : "even");
+    });
     return r;
 }
 
@@ -87,6 +103,54 @@ TEST(handlers, exception_is_answered_500_with_connection_close) {
 
 TEST(handlers, exception_after_a_suspension_is_answered_500) {
     serve(handler_routes(), test_config(), exception_is_500, std::string("/throw-later"));
+}
+
+TEST(handlers, exception_from_a_plain_function_handler_is_answered_500) {
+    serve(handler_routes(), test_config(), exception_is_500, std::string("/plain-throw"));
+}
+
+task<> plain_and_coroutine_handlers_mix(raw_client& c) {
+    co_await c.send(
+        "GET /plain HTTP/1.1\r\nHost: a\r\n\r\n"
+        "GET /delay?20 HTTP/1.1\r\nHost: a\r\n\r\n"
+        "GET /plain HTTP/1.1\r\nHost: a\r\n\r\n"
+        "POST /plain-count HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n"
+        "POST /plain-count HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n"
+        "HEAD /plain HTTP/1.1\r\nHost: a\r\n\r\n");
+    for (std::string_view want : {"plain 1", "20", "plain 3", "odd", "even"}) {
+        auto r = co_await c.next();
+        EXPECT_TRUE(r);
+        if (!r) co_return;
+        EXPECT_EQ(r->status, 200);
+        EXPECT_EQ(r->body, want);
+    }
+    auto head = co_await c.next(true);  // HEAD falls back to the GET handler, without the body
+    EXPECT_TRUE(head && head->status == 200 && head->body.empty());
+}
+
+TEST(handlers, plain_function_handlers_answer_in_order_among_coroutines) {
+    serve(handler_routes(), test_config(), plain_and_coroutine_handlers_mix);
+}
+
+TEST(handlers, a_handler_of_either_kind_also_runs_as_a_task) {
+    http::handler coroutine = [](http::request&) -> task<http::response> {
+        co_return http::response::text(200, "from a coroutine");
+    };
+    http::handler plain = [](http::request&) { return http::response::text(200, "plain"); };
+    EXPECT_TRUE(coroutine.waits());
+    EXPECT_FALSE(plain.waits());
+    EXPECT_FALSE(static_cast<bool>(http::handler{}));
+    auto answers = sync_wait([&]() -> task<std::pair<std::string, std::string>> {
+        auto p = co_await opensocket::testing::connected_pair();
+        EXPECT_TRUE(p);
+        http::request_head head;
+        http::request req{head, {}, p->server};
+        auto a = co_await coroutine(req);
+        auto b = co_await plain(req);
+        co_return std::pair{std::string(a.body_view()), std::string(b.body_view())};
+    }());
+    EXPECT_EQ(answers.first, "from a coroutine");
+    EXPECT_EQ(answers.second, "plain");
 }
 
 TEST(handlers, exception_not_derived_from_std_exception_is_answered_500) {

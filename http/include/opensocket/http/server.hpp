@@ -27,6 +27,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 namespace opensocket::http {
@@ -43,8 +44,34 @@ struct request {
     result<socket_address> peer_address() const noexcept { return stream.peer_address(); }
 };
 
-/// A handler: a coroutine producing the response. Runs on the connection's executor.
-using handler = std::function<task<response>(request&)>;
+/// A handler, run on the connection's executor. Either a coroutine producing the response
+/// (`task<response>(request&)`: it may wait for I/O, timers, other tasks), or a plain function
+/// returning it (`response(request&)`): no coroutine frame and no suspension, for handlers
+/// that never wait. Both may throw: the client gets 500 and the connection closes.
+class handler {
+public:
+    handler() = default;
+    template <class F>
+        requires std::is_invocable_r_v<task<response>, F&, request&>
+    handler(F f) : waits_(std::move(f)) {}  // NOLINT(google-explicit-constructor): as std::function
+    template <class F>
+        requires(!std::is_invocable_r_v<task<response>, F&, request&> &&
+                 std::is_invocable_r_v<response, F&, request&>)
+    handler(F f) : now_(std::move(f)) {}  // NOLINT(google-explicit-constructor)
+
+    /// Whether it is a coroutine (else `now` answers without suspending).
+    bool waits() const noexcept { return static_cast<bool>(waits_); }
+    /// The response of a plain-function handler.
+    response now(request& req) const { return now_(req); }
+    /// The response, whichever kind the handler is (the handler must outlive the task).
+    task<response> operator()(request& req) const { return waits_ ? waits_(req) : wrap(req); }
+    explicit operator bool() const noexcept { return waits_ || now_; }
+
+private:
+    task<response> wrap(request& req) const { co_return now_(req); }
+    std::function<task<response>(request&)> waits_;
+    std::function<response(request&)> now_;
+};
 
 /// Exact path + method routing. Not thread-safe to modify; read-only once serving.
 class router {
