@@ -7,6 +7,7 @@
 #include <opensocket/backends/uring_engine.hpp>
 
 #include <liburing.h>
+#include <algorithm>
 #include <cerrno>
 #include <new>
 #include <system_error>
@@ -31,6 +32,20 @@ result<io_token> uring_engine::attach(native_handle fd) noexcept {
     auto token = slots_.acquire();
     if (!token) return token;
     slot& s = *slots_.find(*token);
+    if (buffers_ != nullptr) {
+        // Room in the kept pool for this descriptor's share (see kept_pool_): a kept read must
+        // never need an allocation that could fail.
+        const std::size_t need = std::size_t{buffer_count()} + token->index + 1;
+        if (kept_pool_.capacity() < need) {
+            try {
+                kept_pool_.reserve(std::max(need, 2 * kept_pool_.capacity()));
+            } catch (const std::bad_alloc&) {
+                slots_.unacquire(*token);
+                return fail(std::errc::not_enough_memory);
+            }
+        }
+    }
+    s.recv_armed = s.recv_stopping = false;
     if (s.ms != nullptr) *s.ms = multishot_state{};  // keeps nothing of the last descriptor
     return token;
 }
@@ -90,7 +105,7 @@ bool uring_engine::detach_slot(io_token token) noexcept {
     slots_.retire(*s);  // CQEs of the ops below now find no slot: they are orphans
     op_queue& ops = s->ops;
     multishot_state* ms = s->ms.get();
-    const bool had_ops = !ops.empty() || (ms != nullptr && (ms->accept_armed || ms->recv_armed));
+    const bool had_ops = !ops.empty() || s->recv_armed || (ms != nullptr && ms->accept_armed);
     io_op* first_reader = ops.first(true);
     io_op* first_writer = ops.first(false);
     // Whether a multishot SQE reached the kernel (rather than waiting in the backlog with the
@@ -100,7 +115,7 @@ bool uring_engine::detach_slot(io_token token) noexcept {
     while (!ops.empty()) {
         io_op* op = ops.pop();
         const bool active = op == first_reader || op == first_writer;
-        const bool on_slot = ms != nullptr && waits_on_slot(*s, *op);
+        const bool on_slot = waits_on_slot(*s, *op);
         if (active && remove_waiting(waiting_steps_, *op)) {
             if (multishot(*op)) accept_submitted = false;
             if (rides_recv(*op)) recv_submitted = false;
@@ -119,10 +134,8 @@ bool uring_engine::detach_slot(io_token token) noexcept {
         op->started = false;
         op->complete();
     }
-    if (ms != nullptr) {
-        stop_accepting(*s, token, accept_submitted);
-        drop_reads(*s, token, recv_submitted);
-    }
+    if (ms != nullptr) stop_accepting(*s, token, accept_submitted);
+    drop_reads(*s, token, recv_submitted);
     slots_.recycle(token.index);
     detached_busy_ = detached_busy_ || had_ops;
     return had_ops;
@@ -138,11 +151,7 @@ bool uring_engine::start(io_op& op) noexcept {
     op.res = 0;
     op.started = false;
     op_queue& ops = s->ops;
-    if (rides_recv(op) && ensure_ms(*s) == nullptr) {
-        op.res = -ENOMEM;
-        return true;
-    }
-    if (s->ms != nullptr && detail::reads(op.kind) && ops.first(true) == nullptr) {
+    if (detail::reads(op.kind) && ops.first(true) == nullptr) {
         // A connection the listener's multishot accept already took, or data the multishot recv
         // already read: no need to wait.
         if (multishot(op) && accept_now(*s, op)) return true;
@@ -165,7 +174,7 @@ void uring_engine::cancel(io_op& op) noexcept {
         // Its SQE never left: done at once. (If it was to arm the descriptor's multishot SQE,
         // that is gone with it.)
         if (multishot(op)) s->ms->accept_armed = false;
-        if (rides_recv(op)) s->ms->recv_armed = false;
+        if (rides_recv(op)) s->recv_armed = false;
         finish(op, -ECANCELED);
         return;
     }
@@ -185,8 +194,7 @@ void uring_engine::cancel(io_op& op) noexcept {
 bool uring_engine::waits_on_slot(const slot& s, const io_op& op) const noexcept {
     if (multishot(op) || rides_recv(op)) return true;
     // A plain read behind a multishot recv waits for it to end before its own SQE.
-    return !op.started && op.kind != io_kind::accept && detail::reads(op.kind) && s.ms != nullptr &&
-           s.ms->recv_armed;
+    return !op.started && op.kind != io_kind::accept && detail::reads(op.kind) && s.recv_armed;
 }
 
 uring_engine::multishot_state* uring_engine::ensure_ms(slot& s) noexcept {

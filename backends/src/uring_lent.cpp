@@ -107,13 +107,43 @@ void uring_engine::release(std::byte* buf, std::size_t id) noexcept {
     }
 }
 
+unsigned uring_engine::buffer_count() const noexcept {
+    return buffers_ != nullptr ? buffers_->count : 0;
+}
+
+void uring_engine::kept_pop(slot& s) noexcept {
+    const uint32_t index = s.kept.head;
+    kept_read& k = kept_pool_[index - 1];
+    s.kept.head = k.next;
+    if (s.kept.head == 0) s.kept.tail = 0;
+    --s.kept.count;
+    k.next = kept_free_;
+    kept_free_ = index;
+}
+
+void uring_engine::kept_push(slot& s, int32_t res, uint16_t bid) noexcept {
+    uint32_t index = kept_free_;
+    if (index != 0) {
+        kept_free_ = kept_pool_[index - 1].next;
+    } else {
+        kept_pool_.push_back({});  // within the capacity attach reserved: no allocation
+        index = static_cast<uint32_t>(kept_pool_.size());
+    }
+    kept_pool_[index - 1] = {res, 0, 0, bid};
+    if (s.kept.tail != 0)
+        kept_pool_[s.kept.tail - 1].next = index;
+    else
+        s.kept.head = index;
+    s.kept.tail = index;
+    ++s.kept.count;
+}
+
 bool uring_engine::take_kept(slot& s, io_op& op) noexcept {
-    std::vector<kept_read>& kept = s.ms->kept;
-    if (kept.empty()) return false;
+    if (s.kept.empty()) return false;
     switch (op.kind) {
         case io_kind::recv_lent: {
-            const kept_read k = kept.front();
-            kept.erase(kept.begin());
+            const kept_read k = *kept_front(s);
+            kept_pop(s);
             op.buf = k.res > 0 ? buffers_->address(k.bid) + k.offset : nullptr;
             op.done = k.res > 0 ? k.bid : 0;
             op.res = k.res > 0 ? static_cast<int64_t>(k.res - k.offset) : k.res;
@@ -125,12 +155,12 @@ bool uring_engine::take_kept(slot& s, io_op& op) noexcept {
         default: return false;
     }
     // A plain read: copied out of the kept buffers, which go back to the ring once emptied.
-    while (!kept.empty() && op.done < op.len) {
-        kept_read& k = kept.front();
+    while (!s.kept.empty() && op.done < op.len) {
+        kept_read& k = *kept_front(s);
         if (k.res <= 0) {
             if (op.done > 0 && op.kind == io_kind::recv) break;  // the bytes first, EOF next
             op.res = k.res < 0 ? k.res : static_cast<int64_t>(op.done);
-            kept.erase(kept.begin());
+            kept_pop(s);
             return true;
         }
         const std::size_t n =
@@ -140,7 +170,7 @@ bool uring_engine::take_kept(slot& s, io_op& op) noexcept {
         k.offset += static_cast<uint32_t>(n);
         if (k.offset == static_cast<uint32_t>(k.res)) {
             give_back(k.bid);
-            kept.erase(kept.begin());
+            kept_pop(s);
         }
     }
     if (op.kind == io_kind::recv ? op.done == 0 : op.done < op.len) return false;  // read on
@@ -154,22 +184,21 @@ bool uring_engine::want_read(io_op& op) noexcept {
         return false;
     }
     slot* s = find(op.token);
-    if (s == nullptr || s->ms == nullptr) return false;  // nothing kept, no multishot recv
-    multishot_state& ms = *s->ms;
+    if (s == nullptr) return false;
     const bool rides = rides_recv(op);
-    if (!rides && ms.recv_armed) {
+    if (!rides && s->recv_armed) {
         // A plain read must not race the multishot recv for the bytes: end it first; its last
         // CQE serves this op (serve_reader).
-        if (!ms.recv_stopping) stop_recv(*s, op.token);
+        if (!s->recv_stopping) stop_recv(*s, op.token);
         return true;
     }
     if (take_kept(*s, op)) {
         finish(op, op.res);
         return true;
     }
-    if (!rides || ms.recv_armed) return rides;
-    ms.recv_armed = true;
-    ms.recv_stopping = false;
+    if (!rides || s->recv_armed) return rides;
+    s->recv_armed = true;
+    s->recv_stopping = false;
     return false;  // the caller queues the SQE (prep_multishot_recv)
 }
 
@@ -186,12 +215,11 @@ void uring_engine::on_recv_done(uint64_t user_data, int32_t res, uint32_t flags)
     const auto bid = static_cast<uint16_t>(flags >> IORING_CQE_BUFFER_SHIFT);
     if (has_buffer) ++stats_.ring_buffers_out;
     slot* s = find_tagged(user_data);
-    if (s == nullptr || s->ms == nullptr) {
+    if (s == nullptr) {
         if (has_buffer) give_back(bid);  // the descriptor was detached: nobody reads this
         return;
     }
-    multishot_state& ms = *s->ms;
-    if ((flags & IORING_CQE_F_MORE) == 0) ms.recv_armed = ms.recv_stopping = false;
+    if ((flags & IORING_CQE_F_MORE) == 0) s->recv_armed = s->recv_stopping = false;
     const bool dry = res == -ENOBUFS;
     if (dry) {
         ++stats_.ring_dry;  // nothing was read: the bytes wait in the socket
@@ -200,30 +228,29 @@ void uring_engine::on_recv_done(uint64_t user_data, int32_t res, uint32_t flags)
         if (res > 0 && !has_buffer) res = -EIO;  // cannot happen with IOSQE_BUFFER_SELECT
         io_op* reader = s->ops.first(true);
         if (reader != nullptr && reader->kind == io_kind::recv_lent && !reader->started &&
-            ms.kept.empty()) {
+            s->kept.empty()) {
             // The common case: a read waits and nothing is ahead of this CQE. Lent at once.
             reader->buf = res > 0 ? buffers_->address(bid) : nullptr;
             reader->done = res > 0 ? bid : 0;
             return finish(*reader, res);
         }
-        ms.kept.push_back({res, 0, has_buffer ? bid : uint16_t{0}});
+        kept_push(*s, res, has_buffer ? bid : uint16_t{0});
         if (reader == nullptr || !rides_recv(*reader)) ++stats_.reads_kept;  // nobody waits now
     }
     serve_reader(*s, dry);
     // Read far enough ahead of the application: TCP flow control holds the rest.
-    if (ms.kept.size() >= lent_readahead_ && ms.recv_armed && !ms.recv_stopping)
+    if (s->kept.count >= lent_readahead_ && s->recv_armed && !s->recv_stopping)
         stop_recv(*s, io_token{detail::uring::tag_index(user_data), s->generation});
 }
 
 void uring_engine::serve_reader(slot& s, bool dry) noexcept {
-    multishot_state& ms = *s.ms;
     io_op* op = s.ops.first(true);
     if (op == nullptr || op->started) return;  // nobody waits, or its own SQE is in the kernel
     if (rides_recv(*op)) {
-        if (!ms.kept.empty() || !ms.recv_armed) {
+        if (!s.kept.empty() || !s.recv_armed) {
             // Ring dry: a recv_lent waits for POLLIN and then reads into a heap buffer; a plain
             // read does its own recv SQE into its own buffer.
-            if (dry && ms.kept.empty()) {
+            if (dry && s.kept.empty()) {
                 if (op->kind == io_kind::recv_lent)
                     op->started = true;
                 else
@@ -233,22 +260,22 @@ void uring_engine::serve_reader(slot& s, bool dry) noexcept {
         }
         return;
     }
-    if (!ms.recv_armed) queue_step(*op);  // a plain read waited for the multishot recv to end
+    if (!s.recv_armed) queue_step(*op);  // a plain read waited for the multishot recv to end
 }
 
 void uring_engine::stop_recv(slot& s, io_token t) noexcept {
-    s.ms->recv_stopping = true;
+    s.recv_stopping = true;
     queue_cancel_tag(detail::uring::slot_tag(t, detail::uring::slot_sqe::recv));
 }
 
 void uring_engine::drop_reads(slot& s, io_token t, bool submitted) noexcept {
-    multishot_state& ms = *s.ms;
-    if (ms.recv_armed && submitted && !ms.recv_stopping)
+    if (s.recv_armed && submitted && !s.recv_stopping)
         queue_cancel_tag(detail::uring::slot_tag(t, detail::uring::slot_sqe::recv));
-    ms.recv_armed = ms.recv_stopping = false;
-    for (const kept_read& k : ms.kept)
-        if (k.res > 0) give_back(k.bid);
-    ms.kept.clear();
+    s.recv_armed = s.recv_stopping = false;
+    while (kept_read* k = kept_front(s)) {
+        if (k->res > 0) give_back(k->bid);
+        kept_pop(s);
+    }
 }
 
 void uring_engine::lent_after_poll(io_op& op) noexcept {

@@ -44,10 +44,11 @@ enum class io_kind : uint8_t {
 /// `done` counts bytes already moved by the *_exact/_all kinds (valid after any completion).
 struct io_op : op_base {
     io_kind kind = io_kind::recv;
-    bool started = false;  ///< connect: the connect(2) call was issued
+    // Two flags in one byte: the struct has no padding left, and a byte more costs eight.
+    bool started : 1 = false;  ///< connect: the connect(2) call was issued
     /// A read (recv, recv_exact, wait_readable) the engine may serve from its read-ahead: bytes
     /// it already took from the socket into its own buffers (`tcp_stream::read_ahead`).
-    bool ahead = false;
+    bool ahead : 1 = false;
     io_token token{};
     native_handle fd = invalid_native_handle;
     std::byte* buf = nullptr;

@@ -145,28 +145,37 @@ private:
     struct op_queue : detail::op_list {
         io_op* first(bool read_side) const noexcept;
     };
-    // What a multishot recv delivered while no recv_lent waited: `res` bytes (from `offset`) in
-    // ring buffer `bid`, or 0 (EOF) / -errno with no buffer.
+    // What a multishot recv delivered while no read waited: `res` bytes (from `offset`) in
+    // ring buffer `bid`, or 0 (EOF) / -errno with no buffer. A node of the engine's kept pool;
+    // `next` links a descriptor's kept reads in order (1-based pool index, 0 = none).
     struct kept_read {
         int32_t res;
         uint32_t offset;
+        uint32_t next;
         uint16_t bid;
     };
-    // A descriptor's multishot SQEs (made on first use: most slots never need one). For each, it
-    // is queued or in the kernel (`*_armed`) and maybe asked to stop (`*_stopping`); what it
-    // delivered with no operation waiting is kept, in order.
+    // A descriptor's kept reads: a FIFO through the pool (no allocation per descriptor).
+    struct kept_list {
+        uint32_t head = 0;  // 1-based pool index, 0 = empty
+        uint32_t tail = 0;
+        uint32_t count = 0;
+        bool empty() const noexcept { return head == 0; }
+    };
+    // A listener's multishot accept (made on first use: most slots never need one): queued or
+    // in the kernel (`accept_armed`), maybe asked to stop, and the connections it took with no
+    // accept waiting, in order.
     struct multishot_state {
         bool accept_armed = false;
         bool accept_stopping = false;
-        bool recv_armed = false;
-        bool recv_stopping = false;
         std::vector<int> accepted;
-        std::vector<kept_read> kept;
     };
     struct slot {
         uint32_t generation = 1;
         bool in_use = false;
-        uint32_t next_free = 0;  // 1-based, 0 = none
+        bool recv_armed = false;     // the multishot recv is queued or in the kernel
+        bool recv_stopping = false;  // ... and its cancel was asked
+        uint32_t next_free = 0;      // 1-based, 0 = none
+        kept_list kept;              // what the multishot recv read ahead of the reads
         op_queue ops;
         std::unique_ptr<multishot_state> ms;
     };
@@ -241,6 +250,12 @@ private:
     void drop_reads(slot& s, io_token t, bool submitted) noexcept;
     void lent_after_poll(io_op& op) noexcept;
     void give_back(uint16_t bid) noexcept;
+    kept_read* kept_front(slot& s) noexcept {
+        return s.kept.head != 0 ? &kept_pool_[s.kept.head - 1] : nullptr;
+    }
+    void kept_pop(slot& s) noexcept;
+    unsigned buffer_count() const noexcept;  // of the provided-buffer ring (0 without one)
+    void kept_push(slot& s, int32_t res, uint16_t bid) noexcept;
 
     std::unique_ptr<io_uring, ring_deleter> ring_;
     int wake_fd_ = -1;
@@ -252,6 +267,12 @@ private:
     std::vector<io_op*> waiting_steps_;      // ops whose next SQE found the SQ full
     std::vector<uint64_t> waiting_cancels_;  // user_data of cancels that found the SQ full
     std::vector<int> queued_closes_;  // descriptors whose close SQE is not submitted yet
+    // Every descriptor's kept reads, with a free list (1-based, 0 = none). Its capacity covers
+    // ring buffers + attached descriptors (attach reserves it): a kept read holding data holds
+    // a ring buffer, and a descriptor keeps at most one EOF or error (its multishot recv ends
+    // with it and re-arms only once nothing is kept). So pushing never allocates.
+    std::vector<kept_read> kept_pool_;
+    uint32_t kept_free_ = 0;
     bool detached_busy_ = false;      // a descriptor was detached with SQEs in flight since the
                                       // last poll (for flush)
     unsigned accept_queue_ = 32;
