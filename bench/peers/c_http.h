@@ -56,10 +56,11 @@ static size_t format_response(char* out, size_t cap, const char* status_line, co
                               enum connection_header conn) {
     static const char* const conn_lines[] = {"", "Connection: close\r\n",
                                              "Connection: keep-alive\r\n"};
-    int n = snprintf(out, cap,
-                     "%s\r\nServer: %s\r\nDate: %s\r\nContent-Type: text/plain; "
-                     "charset=utf-8\r\nContent-Length: %zu\r\n%s\r\n%s",
-                     status_line, peer_server_name, cache.date, strlen(body), conn_lines[conn], body);
+    int n =
+        snprintf(out, cap,
+                 "%s\r\nServer: %s\r\nDate: %s\r\nContent-Type: text/plain; "
+                 "charset=utf-8\r\nContent-Length: %zu\r\n%s\r\n%s",
+                 status_line, peer_server_name, cache.date, strlen(body), conn_lines[conn], body);
     return n < 0 ? 0 : (size_t)n < cap ? (size_t)n : cap - 1;
 }
 

@@ -52,8 +52,7 @@ void io_object::close() noexcept {
             if (ex_->io().detach_and_close(token_, fd_.get()))
                 (void)fd_.release();  // the engine closes it
             // else: the descriptor is closed just below
-        }
-        else
+        } else
             log_error("socket closed off its executor's thread: its engine slot leaks");
     }
     ex_ = nullptr;

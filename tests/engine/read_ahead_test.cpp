@@ -88,9 +88,7 @@ TEST(read_ahead, mixed_reads_keep_every_byte_in_order_until_eof) {
                         check(b->bytes());
                         break;
                     }
-                    case 3:
-                        EXPECT_TRUE(co_await s.wait_readable());
-                        break;
+                    case 3: EXPECT_TRUE(co_await s.wait_readable()); break;
                 }
             }
         };

@@ -23,9 +23,9 @@ using namespace opensocket::testing;
 
 namespace {
 
-#define SKIP_WITHOUT_RING_CLOSE(engine)                                               \
-    do {                                                                              \
-        if (!(engine).features().ring_close)                                          \
+#define SKIP_WITHOUT_RING_CLOSE(engine)                                                 \
+    do {                                                                                \
+        if (!(engine).features().ring_close)                                            \
             GTEST_SKIP() << "the kernel lacks IORING_OP_CLOSE (5.6) or it is disabled"; \
     } while (0)
 

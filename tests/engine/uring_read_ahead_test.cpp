@@ -104,8 +104,8 @@ TEST(uring_engine, read_ahead_with_a_dry_buffer_ring_loses_no_byte) {
                     const std::size_t want =
                         std::min<std::size_t>(per_stream - got, 1 + rng() % buf.size());
                     auto span = std::span(buf).first(want);
-                    auto n = rng() % 2 == 0 ? co_await s.read_exact(span)
-                                            : co_await s.read_some(span);
+                    auto n =
+                        rng() % 2 == 0 ? co_await s.read_exact(span) : co_await s.read_some(span);
                     EXPECT_TRUE(n) << n.error().message();
                     if (!n || *n == 0) break;
                     for (std::size_t k = 0; k < *n; ++k)

@@ -266,15 +266,15 @@ private:
     detail::slot_table<slot> slots_;
     std::vector<io_op*> waiting_steps_;      // ops whose next SQE found the SQ full
     std::vector<uint64_t> waiting_cancels_;  // user_data of cancels that found the SQ full
-    std::vector<int> queued_closes_;  // descriptors whose close SQE is not submitted yet
+    std::vector<int> queued_closes_;         // descriptors whose close SQE is not submitted yet
     // Every descriptor's kept reads, with a free list (1-based, 0 = none). Its capacity covers
     // ring buffers + attached descriptors (attach reserves it): a kept read holding data holds
     // a ring buffer, and a descriptor keeps at most one EOF or error (its multishot recv ends
     // with it and re-arms only once nothing is kept). So pushing never allocates.
     std::vector<kept_read> kept_pool_;
     uint32_t kept_free_ = 0;
-    bool detached_busy_ = false;      // a descriptor was detached with SQEs in flight since the
-                                      // last poll (for flush)
+    bool detached_busy_ = false;  // a descriptor was detached with SQEs in flight since the
+                                  // last poll (for flush)
     unsigned accept_queue_ = 32;
     unsigned lent_readahead_ = 4;
     uring_features features_;

@@ -44,6 +44,12 @@ struct request {
     result<socket_address> peer_address() const noexcept { return stream.peer_address(); }
 };
 
+/// Callables `handler` takes: a coroutine function, or a plain function returning the response.
+template <class F>
+concept coroutine_handler = std::is_invocable_r_v<task<response>, F&, request&>;
+template <class F>
+concept plain_handler = !coroutine_handler<F> && std::is_invocable_r_v<response, F&, request&>;
+
 /// A handler, run on the connection's executor. Either a coroutine producing the response
 /// (`task<response>(request&)`: it may wait for I/O, timers, other tasks), or a plain function
 /// returning it (`response(request&)`): no coroutine frame and no suspension, for handlers
@@ -51,12 +57,9 @@ struct request {
 class handler {
 public:
     handler() = default;
-    template <class F>
-        requires std::is_invocable_r_v<task<response>, F&, request&>
+    template <coroutine_handler F>
     handler(F f) : waits_(std::move(f)) {}  // NOLINT(google-explicit-constructor): as std::function
-    template <class F>
-        requires(!std::is_invocable_r_v<task<response>, F&, request&> &&
-                 std::is_invocable_r_v<response, F&, request&>)
+    template <plain_handler F>
     handler(F f) : now_(std::move(f)) {}  // NOLINT(google-explicit-constructor)
 
     /// Whether it is a coroutine (else `now` answers without suspending).
