@@ -1,15 +1,13 @@
 // The io_uring engine closes sockets with an IORING_OP_CLOSE SQE (uring_options::ring_close):
 // the close goes out with the loop turn's other SQEs, behind the socket's own, and no close(2)
 // or early submit is made. The peer still sees EOF at once, the descriptor is really gone after
-// the turn, the descriptor number cannot be reused while its close is queued, a loop that
-// returns submits what it queued, and with the option off the caller's close(2) does it.
+// the next submit, the descriptor number cannot be reused while its close is queued, a loop
+// that returns submits what it queued, and with the option off the caller's close(2) does it.
 
 #include <test_support.hpp>
 
 #ifdef OPENSOCKET_HAVE_URING
 #include "uring_rig.hpp"
-
-#include <opensocket/sleep.hpp>
 
 #include <fcntl.h>
 #include <poll.h>
@@ -75,14 +73,19 @@ TEST(uring_engine, ring_close_closes_a_reading_ahead_stream_and_the_peer_sees_eo
         int fresh = ::dup(p.peer);
         reused = fresh == p.mine;
         ::close(fresh);
-        co_await sleep_for(std::chrono::milliseconds(1));  // loop turns: the SQEs go out
+        // One more operation: on io_uring it completes only through a poll, which submits the
+        // queued cancel and close ahead of its own SQE.
+        plain_pair other;
+        tcp_stream o{socket_handle(other.mine)};
+        EXPECT_EQ(::send(other.peer, &hello, 1, 0), 1);
+        EXPECT_TRUE(co_await o.read_some(buf));
         open_at_the_end = descriptor_open(p.mine);
     }());
     EXPECT_TRUE(open_after_close);
     EXPECT_FALSE(reused);
     EXPECT_FALSE(open_at_the_end);
     EXPECT_TRUE(peer_sees_eof(p.peer));
-    EXPECT_EQ(rig.eng->stats().ring_closes, 1u);
+    EXPECT_EQ(rig.eng->stats().ring_closes, 2u);  // this stream's, and the other one's
 }
 
 TEST(uring_engine, a_loop_that_returns_submits_its_queued_closes) {
