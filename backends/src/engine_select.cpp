@@ -21,9 +21,9 @@
 namespace opensocket {
 namespace {
 
-// What `automatic` tries first. See docs/backends.md ("Which engine `auto` picks") for the
-// measurements behind this choice.
-constexpr bool automatic_prefers_uring = false;
+// What `automatic` tries first: io_uring, probed with a real submit, then the best readiness
+// engine. See docs/backends.md ("Which engine `auto` picks") for the measurements behind this.
+constexpr bool automatic_prefers_uring = true;
 
 template <class Poller>
 result<std::unique_ptr<engine>> make_readiness() {
@@ -83,7 +83,8 @@ result<std::unique_ptr<engine>> make_uring(bool forced) {
     if (forced)
         log_error("io_uring engine unavailable: {}", why);
     else if (!fallback_logged.exchange(true))
-        log_info("io_uring engine unavailable ({}); using epoll", why);
+        log_info("io_uring engine unavailable ({}); using a readiness engine (epoll on Linux)",
+                 why);
     return fail(error::engine_unavailable);
 }
 

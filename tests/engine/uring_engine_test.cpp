@@ -157,6 +157,31 @@ TEST(uring_engine, is_not_in_this_build) {
 
 #else  // OPENSOCKET_HAVE_URING
 
+TEST(uring_fallback, automatic_picks_uring_where_the_kernel_allows_it) {
+    SKIP_WITHOUT_URING();
+    ::unsetenv("OPENSOCKET_ENGINE");  // ctest pins the plain run to epoll
+    auto automatic = make_engine(engine_kind::automatic);
+    ASSERT_TRUE(automatic) << automatic.error().message();
+    EXPECT_EQ((*automatic)->name(), "uring");
+    EXPECT_TRUE(sync_wait(echo_once(), engine_kind::automatic));
+}
+
+TEST(uring_fallback, opensocket_engine_overrides_automatic_either_way) {
+    SKIP_WITHOUT_URING();
+    ::setenv("OPENSOCKET_ENGINE", "epoll", 1);
+    auto epoll = make_engine(engine_kind::automatic);
+    ASSERT_TRUE(epoll) << epoll.error().message();
+    EXPECT_EQ((*epoll)->name(), "epoll");
+    ::setenv("OPENSOCKET_ENGINE", "uring", 1);
+    auto uring = make_engine(engine_kind::automatic);
+    ASSERT_TRUE(uring) << uring.error().message();
+    EXPECT_EQ((*uring)->name(), "uring");
+    // An explicit kind is not overridden.
+    auto explicit_epoll = make_engine(engine_kind::epoll);
+    ASSERT_TRUE(explicit_epoll);
+    EXPECT_EQ((*explicit_epoll)->name(), "epoll");
+}
+
 namespace {
 
 // ---- running coroutines on an engine made here ------------------------------------------------
