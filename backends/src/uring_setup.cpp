@@ -2,6 +2,8 @@
 
 #include "lent_pool.hpp"
 
+#include "uring_detail.hpp"
+
 #include <opensocket/backends/uring_engine.hpp>
 
 #include <fmt/format.h>
@@ -217,6 +219,22 @@ uring_engine::uring_engine(std::unique_ptr<io_uring, ring_deleter> ring, int wak
 }
 
 uring_engine::~uring_engine() {
+    // Connections a multishot accept took in the last io_uring_enter (flush() at the end of the
+    // executor's loop gets events but reaps nothing) sit in CQEs nobody else will read.
+    {
+        namespace tags = detail::uring;
+        io_uring_cqe* cqe = nullptr;
+        unsigned head = 0;
+        unsigned seen = 0;
+        io_uring_for_each_cqe(ring_.get(), head, cqe) {
+            ++seen;
+            const uint64_t u = cqe->user_data;
+            if (tags::is_slot_tag(u) && tags::slot_sqe_of(u) == tags::slot_sqe::accept &&
+                cqe->res >= 0)
+                ::close(cqe->res);
+        }
+        io_uring_cq_advance(ring_.get(), seen);
+    }
     // Tearing the ring down cancels what is still in flight (including the eventfd read into
     // wake_buf_) and unregisters the provided-buffer ring, so the eventfd and the buffers are
     // freed after it.

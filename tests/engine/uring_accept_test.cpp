@@ -312,3 +312,39 @@ TEST(uring_engine, single_shot_accept_when_multishot_is_turned_off) {
 }
 
 #endif  // OPENSOCKET_HAVE_URING
+
+TEST(uring_engine, destroying_the_engine_closes_connections_left_in_the_completion_queue) {
+    // A loop that returns flushes its ring (an io_uring_enter that gets events) and then may
+    // never reap again: connections the multishot accept took in that enter are in CQEs nobody
+    // reads. The engine's destructor closes them; nobody else knows their descriptors.
+    SKIP_WITHOUT_URING();
+    const std::size_t fds_before = open_descriptors();
+    std::vector<socket_handle> clients;
+    {
+        listener_rig r;
+        SKIP_WITHOUT_MULTISHOT_ACCEPT(r.rig.engine());
+        accept_op first;
+        ASSERT_FALSE(r.start(first));
+        clients.push_back(connect_client(r.addr));
+        r.rig.settle([&] { return first.resumed > 0; });
+        ASSERT_GE(first.op.res, 0);
+        ::close(static_cast<int>(first.op.res));
+        // A descriptor detached with a read in the kernel: flush() then has work to do.
+        unix_pair pair;
+        auto t = r.rig.engine().attach(pair.mine);
+        ASSERT_TRUE(t);
+        raw_op read;
+        ASSERT_FALSE(r.rig.start(read, io_kind::recv, *t, pair.mine, 1));
+        r.rig.turn();
+        r.rig.engine().detach(*t);
+        for (int i = 0; i < 3; ++i) clients.push_back(connect_client(r.addr));
+        r.rig.engine().flush();  // the accepts complete into the CQ; no poll reaps them
+        EXPECT_EQ(r.rig.engine().stats().accepts_queued, 0u);
+    }
+    EXPECT_EQ(open_descriptors(), fds_before + clients.size());
+    for (std::size_t i = 1; i < clients.size(); ++i) {
+        char c;
+        long n = ::recv(clients[i].get(), &c, 1, 0);
+        EXPECT_TRUE(n == 0 || (n < 0 && errno == ECONNRESET)) << "client " << i << ": " << n;
+    }
+}
