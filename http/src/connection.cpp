@@ -116,6 +116,15 @@ response handler_failed(const request_head& head, std::exception_ptr e) {
     return err;
 }
 
+/// A plain-function handler's response, or the 500 if it throws.
+response answer_now(const handler& h, request& req) {
+    try {
+        return h.now(req);  // no coroutine frame for a handler that never waits
+    } catch (...) {
+        return handler_failed(req.head, std::current_exception());
+    }
+}
+
 enum class burst_end { idle, close };
 
 /// Answers every request it can with the bytes at hand, reading more while a request is
@@ -155,22 +164,23 @@ task<burst_end> serve_burst(tcp_stream& s, workspace& w, const router& r, const 
             }
             request req{head, body, s, executor::current()->index(), ++st.sequence};
             detail::bump(detail::my_counters().requests);
-            // The handler runs in this frame's co_await (no dispatch coroutine per request).
-            response resp;
+            // The handler runs in this frame's co_await (no dispatch coroutine per request). A
+            // plain function's response (and a 404/405) is built in place; only a coroutine
+            // handler's is moved in.
             bool path_known = false;
-            if (const handler* h = r.find(head.method, head.path(), path_known)) {
+            const handler* h = r.find(head.method, head.path(), path_known);
+            const bool waits = h != nullptr && h->waits();
+            response resp = waits          ? response{}
+                            : h != nullptr ? answer_now(*h, req)
+                                           : no_handler(r, head, path_known);
+            if (waits) {
                 std::exception_ptr failure;
                 try {
-                    if (h->waits())
-                        resp = co_await (*h)(req);
-                    else
-                        resp = h->now(req);  // no coroutine frame for a handler that never waits
+                    resp = co_await (*h)(req);
                 } catch (...) {
                     failure = std::current_exception();
                 }
                 if (failure) resp = handler_failed(head, std::move(failure));
-            } else {
-                resp = no_handler(r, head, path_known);
             }
             detail::framing_choice how;
             how.head_request = head.method == method::head;
