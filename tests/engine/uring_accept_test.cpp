@@ -100,6 +100,26 @@ struct listener_rig {
     bool attached = true;
 };
 
+/// Accepts one client through an accept op (arming the listener's multishot accept, which then
+/// has no accept waiting) and closes the accepted end; the client goes into `clients`.
+void accept_first_client(listener_rig& r, std::vector<socket_handle>& clients) {
+    accept_op first;
+    ASSERT_FALSE(r.start(first));
+    clients.push_back(connect_client(r.addr));
+    r.rig.settle([&] { return first.resumed > 0; });
+    ASSERT_GE(first.op.res, 0);
+    ::close(static_cast<int>(first.op.res));
+}
+
+/// Every client after the first sees its server end closed (EOF, or a reset).
+void expect_clients_see_close(const std::vector<socket_handle>& clients) {
+    for (std::size_t i = 1; i < clients.size(); ++i) {
+        char c;
+        long n = ::recv(clients[i].get(), &c, 1, 0);
+        EXPECT_TRUE(n == 0 || (n < 0 && errno == ECONNRESET)) << "client " << i << ": " << n;
+    }
+}
+
 }  // namespace
 
 TEST(uring_engine, multishot_accept_serves_many_connections_from_one_sqe) {
@@ -224,12 +244,7 @@ TEST(uring_engine, detach_closes_connections_the_multishot_kept) {
     {
         listener_rig r;
         SKIP_WITHOUT_MULTISHOT_ACCEPT(r.rig.engine());
-        accept_op first;
-        ASSERT_FALSE(r.start(first));
-        clients.push_back(connect_client(r.addr));
-        r.rig.settle([&] { return first.resumed > 0; });
-        ASSERT_GE(first.op.res, 0);
-        ::close(static_cast<int>(first.op.res));
+        ASSERT_NO_FATAL_FAILURE(accept_first_client(r, clients));
         for (int i = 0; i < 4; ++i) clients.push_back(connect_client(r.addr));
         r.rig.settle([&] { return r.rig.engine().stats().accepts_queued == 4; });
         ASSERT_EQ(r.rig.engine().stats().accepts_queued, 4u);
@@ -238,11 +253,7 @@ TEST(uring_engine, detach_closes_connections_the_multishot_kept) {
     }
     // Listener, engine and the four kept connections are gone; the clients see the close.
     EXPECT_EQ(open_descriptors(), fds_before + clients.size());
-    for (std::size_t i = 1; i < clients.size(); ++i) {
-        char c;
-        long n = ::recv(clients[i].get(), &c, 1, 0);
-        EXPECT_TRUE(n == 0 || (n < 0 && errno == ECONNRESET)) << "client " << i << ": " << n;
-    }
+    expect_clients_see_close(clients);
 }
 
 TEST(uring_engine, cancelling_the_last_waiting_accept_stops_the_multishot) {
@@ -311,8 +322,6 @@ TEST(uring_engine, single_shot_accept_when_multishot_is_turned_off) {
     EXPECT_EQ(r.rig.engine().stats().accepts_queued, 0u);
 }
 
-#endif  // OPENSOCKET_HAVE_URING
-
 TEST(uring_engine, destroying_the_engine_closes_connections_left_in_the_completion_queue) {
     // A loop that returns flushes its ring (an io_uring_enter that gets events) and then may
     // never reap again: connections the multishot accept took in that enter are in CQEs nobody
@@ -323,12 +332,7 @@ TEST(uring_engine, destroying_the_engine_closes_connections_left_in_the_completi
     {
         listener_rig r;
         SKIP_WITHOUT_MULTISHOT_ACCEPT(r.rig.engine());
-        accept_op first;
-        ASSERT_FALSE(r.start(first));
-        clients.push_back(connect_client(r.addr));
-        r.rig.settle([&] { return first.resumed > 0; });
-        ASSERT_GE(first.op.res, 0);
-        ::close(static_cast<int>(first.op.res));
+        ASSERT_NO_FATAL_FAILURE(accept_first_client(r, clients));
         // A descriptor detached with a read in the kernel: flush() then has work to do.
         unix_pair pair;
         auto t = r.rig.engine().attach(pair.mine);
@@ -342,9 +346,7 @@ TEST(uring_engine, destroying_the_engine_closes_connections_left_in_the_completi
         EXPECT_EQ(r.rig.engine().stats().accepts_queued, 0u);
     }
     EXPECT_EQ(open_descriptors(), fds_before + clients.size());
-    for (std::size_t i = 1; i < clients.size(); ++i) {
-        char c;
-        long n = ::recv(clients[i].get(), &c, 1, 0);
-        EXPECT_TRUE(n == 0 || (n < 0 && errno == ECONNRESET)) << "client " << i << ": " << n;
-    }
+    expect_clients_see_close(clients);
 }
+
+#endif  // OPENSOCKET_HAVE_URING
