@@ -3,8 +3,10 @@
 // is a load and a test per byte (no branches on ranges), plus the ASCII helpers the parsers share.
 
 #include <array>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string_view>
 
 namespace opensocket::http::detail {
@@ -60,6 +62,81 @@ constexpr bool iequals(std::string_view s, std::string_view lower) noexcept {
     return true;
 }
 
+/// The bytes at `p` as one native-endian integer (an unaligned load).
+template <class T>
+T load(const char* p) noexcept {
+    T v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
+}
+
+/// What `load<T>` gives for the bytes of `s` (a literal of exactly sizeof(T) characters).
+template <class T, std::size_t N>
+constexpr T word(const char (&s)[N]) noexcept {
+    static_assert(N - 1 == sizeof(T), "one character per byte of T");
+    T v = 0;
+    for (std::size_t i = 0; i < sizeof(T); ++i) {
+        const auto byte = static_cast<T>(static_cast<unsigned char>(s[i]));
+        const std::size_t at = std::endian::native == std::endian::little ? i : sizeof(T) - 1 - i;
+        v = static_cast<T>(v | static_cast<T>(byte << (8 * at)));
+    }
+    return v;
+}
+
+/// Case-insensitive equality of bytes from a field line (a name, or an element of a value)
+/// with `lower`, made of lower-case letters, digits and '-' only: eight bytes per step.
+/// ORing 0x20 into a byte maps 'A'-'Z' to 'a'-'z' and leaves 'a'-'z', digits and '-' alone;
+/// the only other bytes it maps onto those are controls other than HTAB, and a field line has
+/// none (HTAB becomes ')', in no `lower`). So the result is exact for field-line bytes.
+inline bool field_iequals(std::string_view s, std::string_view lower) noexcept {
+    const std::size_t n = s.size();
+    if (n != lower.size()) return false;
+    const char* a = s.data();
+    const char* z = lower.data();
+    constexpr std::uint64_t fold8 = 0x2020202020202020;
+    constexpr std::uint32_t fold4 = 0x20202020;
+    if (n >= 8) {
+        std::size_t i = 0;
+        for (; i + 8 <= n; i += 8) {
+            if ((load<std::uint64_t>(a + i) | fold8) != load<std::uint64_t>(z + i)) return false;
+        }
+        return i == n ||
+               (load<std::uint64_t>(a + n - 8) | fold8) == load<std::uint64_t>(z + n - 8);
+    }
+    if (n >= 4) {
+        return (load<std::uint32_t>(a) | fold4) == load<std::uint32_t>(z) &&
+               (load<std::uint32_t>(a + n - 4) | fold4) == load<std::uint32_t>(z + n - 4);
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+        if ((a[i] | 0x20) != z[i]) return false;
+    }
+    return true;
+}
+
+/// Whether the `n` bytes at `a` and `b` are equal: whole words for the short strings of the
+/// hot paths (paths, server names, content types), memcmp past 32 bytes.
+inline bool same_bytes(const char* a, const char* b, std::size_t n) noexcept {
+    if (n >= 8) {
+        if (n > 32) return std::memcmp(a, b, n) == 0;
+        for (std::size_t i = 0; i + 8 < n; i += 8) {
+            if (load<std::uint64_t>(a + i) != load<std::uint64_t>(b + i)) return false;
+        }
+        return load<std::uint64_t>(a + n - 8) == load<std::uint64_t>(b + n - 8);
+    }
+    if (n >= 4) {
+        return load<std::uint32_t>(a) == load<std::uint32_t>(b) &&
+               load<std::uint32_t>(a + n - 4) == load<std::uint32_t>(b + n - 4);
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+        if (a[i] != b[i]) return false;
+    }
+    return true;
+}
+
+inline bool same_bytes(std::string_view a, std::string_view b) noexcept {
+    return a.size() == b.size() && same_bytes(a.data(), b.data(), a.size());
+}
+
 constexpr int hex_value(char c) noexcept {
     if (c >= '0' && c <= '9') return c - '0';
     return to_lower(c) - 'a' + 10;
@@ -70,6 +147,15 @@ inline std::size_t scan(const char* b, std::size_t from, std::size_t stop,
                         std::uint8_t cls) noexcept {
     while (from < stop && is(b[from], cls)) ++from;
     return from;
+}
+
+/// `scan` for `cls_token`, four bytes per step while they are all token bytes (names and
+/// methods are short: most end within a step or two).
+inline std::size_t scan_token(const char* b, std::size_t from, std::size_t stop) noexcept {
+    const auto at = [b](std::size_t i) { return char_table[static_cast<unsigned char>(b[i])]; };
+    while (from + 4 <= stop && (at(from) & at(from + 1) & at(from + 2) & at(from + 3) & cls_token))
+        from += 4;
+    return scan(b, from, stop, cls_token);
 }
 
 }  // namespace opensocket::http::detail

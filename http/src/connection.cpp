@@ -31,7 +31,7 @@ struct connection_state {
 
 task<bool> flush(tcp_stream& s, workspace& w, const server_config& cfg) {
     if (w.out.empty()) co_return true;
-    auto r = co_await s.write_all(std::as_bytes(std::span(w.out)), loop_now() + cfg.write_timeout);
+    auto r = co_await s.write_all(w.out.bytes(), loop_now() + cfg.write_timeout);
     w.out.clear();
     co_return static_cast<bool>(r);
 }

@@ -48,28 +48,28 @@ parse_error field_semantics::note(std::string_view name, std::string_view value)
     // Dispatch on the length first: most fields are none of these and cost one switch.
     switch (name.size()) {
         case 4:
-            if (iequals(name, "host") && ++host_count > 1) return parse_error::invalid_host;
+            if (field_iequals(name, "host") && ++host_count > 1) return parse_error::invalid_host;
             break;
         case 6:
-            if (!iequals(name, "expect")) break;
+            if (!field_iequals(name, "expect")) break;
             for_each_element(value, [&](std::string_view e) {
-                if (iequals(e, "100-continue")) expect_continue = true;
+                if (field_iequals(e, "100-continue")) expect_continue = true;
                 return true;
             });
             break;
         case 10:
-            if (!iequals(name, "connection")) break;
+            if (!field_iequals(name, "connection")) break;
             for_each_element(value, [&](std::string_view e) {
-                if (iequals(e, "close")) close = true;
-                if (iequals(e, "keep-alive")) keep_alive = true;
+                if (field_iequals(e, "close")) close = true;
+                if (field_iequals(e, "keep-alive")) keep_alive = true;
                 return true;
             });
             break;
         case 14:
-            if (!iequals(name, "content-length")) break;
+            if (!field_iequals(name, "content-length")) break;
             return note_content_length(value);
         case 17:
-            if (!iequals(name, "transfer-encoding")) break;
+            if (!field_iequals(name, "transfer-encoding")) break;
             return note_transfer_encoding(value);
         default: break;
     }
@@ -102,11 +102,11 @@ parse_error field_semantics::note_transfer_encoding(std::string_view value) noex
         if (e.empty()) return true;  // empty list elements are ignored (RFC 9110 section 5.6.1)
         any = true;
         const std::string_view coding = trim(e.substr(0, e.find(';')));
-        if (!is_token(coding) || (iequals(coding, "chunked") && coding.size() != e.size())) {
+        if (!is_token(coding) || (field_iequals(coding, "chunked") && coding.size() != e.size())) {
             error = parse_error::invalid_transfer_encoding;  // chunked takes no parameters
             return false;
         }
-        const bool chunked = iequals(coding, "chunked");
+        const bool chunked = field_iequals(coding, "chunked");
         chunked_twice = chunked_twice || (chunked && chunked_seen);
         chunked_seen = chunked_seen || chunked;
         chunked_last = chunked;

@@ -27,6 +27,11 @@ bool is_line_end(char c) noexcept { return c == '\r' || c == '\n'; }
 
 bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
 
+// The commonest bytes, compared a word at a time on the fast paths.
+constexpr auto get_sp = detail::word<std::uint32_t>("GET ");
+constexpr auto http_1_1 = detail::word<std::uint64_t>("HTTP/1.1");
+constexpr auto crlf = detail::word<std::uint16_t>("\r\n");
+
 }  // namespace
 
 request_parser::request_parser(const parser_limits& limits) noexcept : limits_(limits) {
@@ -38,6 +43,7 @@ request_parser::request_parser(const parser_limits& limits) noexcept : limits_(l
 void request_parser::reset() noexcept {
     phase_ = phase::request_start;
     error_ = {};
+    head_ = {};
     next();
 }
 
@@ -46,8 +52,7 @@ void request_parser::next() noexcept {
     phase_ = phase::request_start;
     fields_.clear();
     semantics_ = {};
-    head_ = {};
-    pos_ = 0;
+    pos_ = 0;  // head_ is left as it is: a complete parse assigns every member
     head_bound_ = offset(limits_.max_header_bytes);
 }
 
@@ -63,6 +68,15 @@ result<parse_status> request_parser::parse(std::string_view data) noexcept {
     // Past the head limit nothing more is read, so only that prefix matters (keeps offsets
     // 32-bit even for huge buffers).
     const std::size_t n = std::min(data.size(), std::size_t{head_bound_} + 1);
+    if (pos_ == 0 && phase_ == phase::request_start && n > 0) {
+        // A whole, well-formed head in one call: the two fast paths, no phase loop.
+        parse_request_line(b, n);
+        if (phase_ == phase::field_start) parse_field_lines(b, n);
+        if (phase_ == phase::complete) {
+            bind(b);
+            return parse_status::complete;
+        }
+    }
     while (pos_ < n && phase_ < phase::complete) {
         if (phase_ == phase::request_start) {
             parse_request_line(b, n);
@@ -128,15 +142,20 @@ void request_parser::parse_request_line(const char* b, std::size_t n) noexcept {
     if (!detail::is(b[pos_], detail::cls_token)) return;
     start_request_line();
     const std::size_t line_end = std::min<std::size_t>(n, line_bound_);
-    const std::size_t sp1 = detail::scan(b, pos_, line_end, detail::cls_token);
+    const std::size_t sp1 =
+        pos_ + 4 <= line_end && detail::load<std::uint32_t>(b + pos_) == get_sp
+            ? pos_ + 3
+            : detail::scan_token(b, pos_, line_end);
     if (sp1 >= line_end || b[sp1] != ' ') return;
     const std::size_t sp2 = detail::scan_target(b, sp1 + 1, line_end);
     if (sp2 == sp1 + 1 || sp2 >= line_end || b[sp2] != ' ') return;
     const std::size_t v = sp2 + 1;
     const std::size_t cr = v + 8;
     if (cr > line_end || cr + 1 >= std::min<std::size_t>(n, head_bound_)) return;
-    if (std::string_view(b + v, 5) != "HTTP/" || !is_digit(b[v + 5]) || b[v + 6] != '.' ||
-        !is_digit(b[v + 7]) || b[cr] != '\r' || b[cr + 1] != '\n') {
+    if (detail::load<std::uint16_t>(b + cr) != crlf) return;
+    if (detail::load<std::uint64_t>(b + v) != http_1_1 &&
+        (std::string_view(b + v, 5) != "HTTP/" || !is_digit(b[v + 5]) || b[v + 6] != '.' ||
+         !is_digit(b[v + 7]))) {
         return;
     }
     method_end_ = offset(sp1);
@@ -216,12 +235,16 @@ void request_parser::on_request_lf(const char* b, char c) noexcept {
 void request_parser::finish_request_line(const char* b) noexcept {
     if (b[mark_ + 5] != '1') return fail_with(parse_error::unsupported_version);
     head_.version = b[mark_ + 7] == '0' ? version::http_1_0 : version::http_1_1;
-    const auto m =
-        detail::method_from({b + method_start_, std::size_t{method_end_} - method_start_});
+    // b[method_end_] is the SP after the method, so four bytes from its start are in the line.
+    const std::size_t method_size = std::size_t{method_end_} - method_start_;
+    const auto m = method_size == 3 && detail::load<std::uint32_t>(b + method_start_) == get_sp
+                       ? std::optional<method>(method::get)
+                       : detail::method_from({b + method_start_, method_size});
     if (!m) return fail_with(parse_error::method_not_implemented);
     head_.method = *m;
     const std::string_view target(b + method_end_ + 1, std::size_t{target_end_} - method_end_ - 1);
-    if (!detail::valid_target_form(*m, target)) return fail_with(parse_error::invalid_target);
+    if (target[0] != '/' && !detail::valid_target_form(*m, target))
+        return fail_with(parse_error::invalid_target);
     phase_ = phase::field_start;
 }
 
@@ -254,7 +277,7 @@ void request_parser::parse_field_lines(const char* b, std::size_t n) noexcept {
             pos_ = offset(p + 2);
             return finish_head();
         }
-        const std::size_t colon = detail::scan(b, p, stop, detail::cls_token);
+        const std::size_t colon = detail::scan_token(b, p, stop);
         if (colon == p || colon >= stop || b[colon] != ':') break;
         if (fields_.size() >= limits_.max_header_count) break;
         const std::size_t value = detail::scan(b, colon + 1, stop, detail::cls_ows);

@@ -1,5 +1,8 @@
 #include "wire.hpp"
 
+#include "chars.hpp"
+
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 #include <ctime>
@@ -14,14 +17,16 @@ struct date_cache {
 };
 thread_local date_cache date_tls;
 
-void append_number(std::string& out, uint64_t v) {
+template <class Out>
+void append_number(Out& out, uint64_t v) {
     char digits[24];
     auto [end, ec] = std::to_chars(digits, digits + sizeof digits, v);
     (void)ec;
-    out.append(digits, end);
+    out.append({digits, static_cast<std::size_t>(end - digits)});
 }
 
-void append_field(std::string& out, std::string_view name, std::string_view value) {
+template <class Out>
+void append_field(Out& out, std::string_view name, std::string_view value) {
     out.append(name);
     out.append(": ");
     out.append(value);
@@ -79,7 +84,10 @@ thread_local ok_block ok_tls;
 
 std::string_view ok_prefix(std::string_view server_name, std::string_view type) {
     ok_block& b = ok_tls;
-    if (b.second == std::time(nullptr) && b.server == server_name && b.type == type) return b.text;
+    if (b.second == std::time(nullptr) && same_bytes(b.server, server_name) &&
+        same_bytes(b.type, type)) {
+        return b.text;
+    }
     std::string_view head = server_and_date(server_name);
     if (b.second != head_tls.second || b.server != server_name || b.type != type) {
         b.server.assign(server_name);
@@ -134,18 +142,21 @@ bool write_head(head_writer& h, const response& r, std::string_view server_name,
 
 }  // namespace
 
-void append_response(std::string& out, const response& r, std::string_view server_name,
+void append_response(out_buffer& out, const response& r, std::string_view server_name,
                      const framing_choice& how) {
     std::string_view body = r.body_view();
     if (r.status == 200 && r.headers.empty() && !how.close && !r.close && !how.http10_keep_alive) {
-        // The hot path: cached head, length, blank line, body.
-        char tail[32];
-        auto [end, ec] = std::to_chars(tail, tail + 24, body.size());
-        (void)ec;
-        std::memcpy(end, "\r\n\r\n", 4);
-        out.append(ok_prefix(server_name, r.content_type));
-        out.append(tail, static_cast<std::size_t>(end + 4 - tail));
-        if (!how.head_request) out.append(body);
+        // The hot path: cached head, length, blank line, body, copied into room made once.
+        const std::string_view prefix = ok_prefix(server_name, r.content_type);
+        const std::size_t body_bytes = how.head_request ? 0 : body.size();
+        constexpr std::size_t length_room = 20 + 4;  // 2^64 in decimal, CRLF CRLF
+        char* const start = out.prepare(prefix.size() + length_room + body_bytes);
+        std::memcpy(start, prefix.data(), prefix.size());
+        char* p = std::to_chars(start + prefix.size(), start + prefix.size() + 20, body.size()).ptr;
+        std::memcpy(p, "\r\n\r\n", 4);
+        p += 4;
+        if (body_bytes != 0) std::memcpy(p, body.data(), body_bytes);
+        out.commit(static_cast<std::size_t>(p - start) + body_bytes);
         return;
     }
     head_writer h;
@@ -154,7 +165,7 @@ void append_response(std::string& out, const response& r, std::string_view serve
     } else {  // an unusually long server name or content type: the slow way
         out.append("HTTP/1.1 ");
         append_number(out, static_cast<uint64_t>(r.status));
-        out.push_back(' ');
+        out.append(" ");
         out.append(reason_phrase(r.status));
         out.append("\r\n");
         out.append(server_and_date(server_name));
@@ -172,12 +183,26 @@ void append_response(std::string& out, const response& r, std::string_view serve
     if (!how.head_request) out.append(body);
 }
 
-void append_error(std::string& out, int status, std::string_view server_name) {
+void append_error(out_buffer& out, int status, std::string_view server_name) {
     response r;
     r.status = status;
     r.static_body = reason_phrase(status);
     r.close = true;
     append_response(out, r, server_name, {});
+}
+
+void out_buffer::grow(std::size_t n) {
+    reallocate(std::max({capacity_ * 2, size_ + n, std::size_t{256}}));
+}
+
+void out_buffer::reallocate(std::size_t n) {
+    n = std::max(n, size_);
+    if (n == capacity_) return;
+    std::unique_ptr<char[]> bigger;
+    if (n != 0) bigger = std::make_unique_for_overwrite<char[]>(n);
+    if (size_ != 0) std::memcpy(bigger.get(), data_.get(), size_);
+    data_ = std::move(bigger);
+    capacity_ = n;
 }
 
 }  // namespace opensocket::http::detail

@@ -1,6 +1,8 @@
 #pragma once
 // Writing responses into a connection's output buffer, and the cached Date header value.
 
+#include "out_buffer.hpp"
+
 #include <opensocket/http/request_head.hpp>
 #include <opensocket/http/response.hpp>
 
@@ -19,11 +21,11 @@ struct framing_choice {
 };
 
 /// Appends the status line, headers and (unless HEAD) the body of `r` to `out`. Allocates only
-/// if `out` must grow past its reserved capacity.
-void append_response(std::string& out, const response& r, std::string_view server_name,
+/// if `out` must grow past its capacity.
+void append_response(out_buffer& out, const response& r, std::string_view server_name,
                      const framing_choice& how);
 
 /// Appends a minimal error response (`status`, short text body, `Connection: close`).
-void append_error(std::string& out, int status, std::string_view server_name);
+void append_error(out_buffer& out, int status, std::string_view server_name);
 
 }  // namespace opensocket::http::detail

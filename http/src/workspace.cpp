@@ -22,7 +22,7 @@ thread_local pool pool_tls;
 }  // namespace
 
 workspace::workspace(const parser_limits& l) : in(initial_input), parser(l), body(l) {
-    out.reserve(initial_output);
+    out.reallocate(initial_output);
 }
 
 void workspace::next_request() noexcept {
@@ -55,7 +55,7 @@ void release_workspace(std::unique_ptr<workspace> w) noexcept {
         w->in.resize(initial_input);
         w->in.shrink_to_fit();
     }
-    if (w->out.capacity() > kept_capacity) w->out.shrink_to_fit();
+    if (w->out.capacity() > kept_capacity) w->out.reallocate(initial_output);
     if (w->body_buf.capacity() > kept_capacity) w->body_buf.shrink_to_fit();
     auto& free = pool_tls.free;
     if (free.size() < max_pooled) {

@@ -3,6 +3,8 @@
 // body decoder. Borrowed from a per-thread pool while a request is in progress, so an idle
 // keep-alive connection pins none of it.
 
+#include "out_buffer.hpp"
+
 #include <opensocket/http/body.hpp>
 #include <opensocket/http/limits.hpp>
 #include <opensocket/http/parser.hpp>
@@ -26,7 +28,7 @@ struct workspace {
     bool continue_sent = false;  ///< `100 Continue` was sent for the current request
     std::size_t body_used = 0;   ///< bytes after the head consumed by the chunked decoder
     std::string body_buf;        ///< decoded chunked body
-    std::string out;             ///< responses not yet written
+    out_buffer out;              ///< responses not yet written
 
     bool input_empty() const noexcept { return begin == end; }
     /// Ready for the next request on the same connection.
