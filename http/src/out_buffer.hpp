@@ -3,6 +3,7 @@
 // room at its end, so a response is one capacity check and straight copies (no zero fill, no
 // check per piece).
 
+#include <algorithm>
 #include <cstddef>
 #include <cstring>
 #include <memory>
@@ -41,10 +42,18 @@ public:
 
     /// Sets the capacity to `n` (at least the size): to reserve up front, or to give back a
     /// buffer a large response grew.
-    void reallocate(std::size_t n);
+    void reallocate(std::size_t n) {
+        n = std::max(n, size_);
+        if (n == capacity_) return;
+        std::unique_ptr<char[]> moved;
+        if (n != 0) moved = std::make_unique_for_overwrite<char[]>(n);
+        if (size_ != 0) std::memcpy(moved.get(), data_.get(), size_);
+        data_ = std::move(moved);
+        capacity_ = n;
+    }
 
 private:
-    void grow(std::size_t n);
+    void grow(std::size_t n) { reallocate(std::max({capacity_ * 2, size_ + n, std::size_t{256}})); }
 
     std::unique_ptr<char[]> data_;
     std::size_t size_ = 0;

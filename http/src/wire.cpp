@@ -2,7 +2,6 @@
 
 #include "chars.hpp"
 
-#include <algorithm>
 #include <charconv>
 #include <cstring>
 #include <ctime>
@@ -189,20 +188,6 @@ void append_error(out_buffer& out, int status, std::string_view server_name) {
     r.static_body = reason_phrase(status);
     r.close = true;
     append_response(out, r, server_name, {});
-}
-
-void out_buffer::grow(std::size_t n) {
-    reallocate(std::max({capacity_ * 2, size_ + n, std::size_t{256}}));
-}
-
-void out_buffer::reallocate(std::size_t n) {
-    n = std::max(n, size_);
-    if (n == capacity_) return;
-    std::unique_ptr<char[]> bigger;
-    if (n != 0) bigger = std::make_unique_for_overwrite<char[]>(n);
-    if (size_ != 0) std::memcpy(bigger.get(), data_.get(), size_);
-    data_ = std::move(bigger);
-    capacity_ = n;
 }
 
 }  // namespace opensocket::http::detail
