@@ -118,10 +118,12 @@ inline bool field_iequals(std::string_view s, std::string_view lower) noexcept {
 inline bool same_bytes(const char* a, const char* b, std::size_t n) noexcept {
     if (n >= 8) {
         if (n > 32) return std::memcmp(a, b, n) == 0;
-        for (std::size_t i = 0; i + 8 < n; i += 8) {
-            if (load<std::uint64_t>(a + i) != load<std::uint64_t>(b + i)) return false;
-        }
-        return load<std::uint64_t>(a + n - 8) == load<std::uint64_t>(b + n - 8);
+        const auto differ = [a, b](std::size_t i) {
+            return load<std::uint64_t>(a + i) ^ load<std::uint64_t>(b + i);
+        };
+        // Two words from each end (overlapping when n < 32): no loop, one branch.
+        const std::size_t back = n > 16 ? n - 16 : 0;
+        return (differ(0) | differ(n > 16 ? 8 : 0) | differ(back) | differ(n - 8)) == 0;
     }
     if (n >= 4) {
         return load<std::uint32_t>(a) == load<std::uint32_t>(b) &&

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <optional>
 
 // A resumable state machine over byte offsets. Every decision is taken at the first byte that
 // determines it, and limits are bounds on byte offsets, so the result is the same whatever the
@@ -68,14 +69,9 @@ result<parse_status> request_parser::parse(std::string_view data) noexcept {
     // Past the head limit nothing more is read, so only that prefix matters (keeps offsets
     // 32-bit even for huge buffers).
     const std::size_t n = std::min(data.size(), std::size_t{head_bound_} + 1);
-    if (pos_ == 0 && phase_ == phase::request_start && n > 0) {
-        // A whole, well-formed head in one call: the two fast paths, no phase loop.
-        parse_request_line(b, n);
-        if (phase_ == phase::field_start) parse_field_lines(b, n);
-        if (phase_ == phase::complete) {
-            bind(b);
-            return parse_status::complete;
-        }
+    if (pos_ == 0 && phase_ == phase::request_start && parse_whole_head(b, n)) {
+        bind(b);
+        return parse_status::complete;
     }
     while (pos_ < n && phase_ < phase::complete) {
         if (phase_ == phase::request_start) {
@@ -93,6 +89,81 @@ result<parse_status> request_parser::parse(std::string_view data) noexcept {
     }
     if (phase_ == phase::failed) return fail(error_);
     return parse_status::incomplete;
+}
+
+// The fastest path: a whole, well-formed head that breaks no limit, in one call, in one
+// straight function that keeps its offsets in registers. It accepts exactly what the phase
+// machine would accept and computes the same head; on anything else (a head cut short, over a
+// limit, malformed, or refused by the field semantics) it returns false with the parser as it
+// found it, and the general path below decides, error included.
+bool request_parser::parse_whole_head(const char* b, std::size_t n) noexcept {
+    const std::size_t stop = std::min<std::size_t>(n, head_bound_);
+    const std::size_t line_end =
+        std::min<std::size_t>(n, std::min<std::size_t>(limits_.max_request_line, head_bound_));
+    // request-line = method SP request-target SP HTTP-version CRLF
+    std::size_t sp1 = 0;
+    std::optional<method> m;
+    if (line_end >= 4 && detail::load<std::uint32_t>(b) == get_sp) {
+        sp1 = 3;
+        m = method::get;
+    } else {
+        sp1 = detail::scan_token(b, 0, line_end);
+        if (sp1 == 0 || sp1 >= line_end || b[sp1] != ' ') return false;
+        m = detail::method_from({b, sp1});
+        if (!m) return false;
+    }
+    const std::size_t sp2 = detail::scan_target(b, sp1 + 1, line_end);
+    if (sp2 == sp1 + 1 || sp2 >= line_end || b[sp2] != ' ') return false;
+    const std::size_t v = sp2 + 1;
+    const std::size_t cr = v + 8;
+    if (cr > line_end || cr + 1 >= stop || detail::load<std::uint16_t>(b + cr) != crlf) return false;
+    http::version ver = version::http_1_1;
+    if (detail::load<std::uint64_t>(b + v) != http_1_1) {
+        if (std::string_view(b + v, 6) != "HTTP/1" || b[v + 6] != '.' || !is_digit(b[v + 7]))
+            return false;
+        if (b[v + 7] == '0') ver = version::http_1_0;
+    }
+    if (b[sp1 + 1] != '/' && !detail::valid_target_form(*m, {b + sp1 + 1, sp2 - sp1 - 1}))
+        return false;
+    // *( field-line CRLF ) CRLF
+    std::size_t p = cr + 2;
+    for (;;) {
+        if (p + 1 >= stop) return fail_fast();
+        if (b[p] == '\r') {
+            if (b[p + 1] != '\n') return fail_fast();
+            p += 2;
+            break;
+        }
+        const std::size_t colon = detail::scan_token(b, p, stop);
+        if (colon == p || colon >= stop || b[colon] != ':') return fail_fast();
+        if (fields_.size() >= limits_.max_header_count) return fail_fast();
+        std::size_t value = colon + 1;
+        while (value < stop && detail::is(b[value], detail::cls_ows)) ++value;
+        const std::size_t end = detail::scan_value(b, value, stop);
+        if (end + 1 >= stop || detail::load<std::uint16_t>(b + end) != crlf) return fail_fast();
+        const detail::field_span f{offset(p), offset(colon - p), offset(value),
+                                   offset(trim_end(b, value, end) - value)};
+        fields_.push_back(f);
+        if (semantics_.note({b + p, f.name_size}, {b + value, f.value_size}) != parse_error{})
+            return fail_fast();
+        p = end + 2;
+    }
+    if (semantics_.finish(ver, limits_, head_) != parse_error{}) return fail_fast();
+    head_.method = *m;
+    head_.version = ver;
+    head_.size = p;
+    method_start_ = 0;
+    method_end_ = offset(sp1);
+    target_end_ = offset(sp2);
+    pos_ = offset(p);
+    phase_ = phase::complete;
+    return true;
+}
+
+bool request_parser::fail_fast() noexcept {
+    fields_.clear();
+    semantics_ = {};
+    return false;
 }
 
 void request_parser::run_phase(const char* b, std::size_t n) noexcept {

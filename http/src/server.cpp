@@ -1,5 +1,7 @@
 #include <opensocket/http/server.hpp>
 
+#include "chars.hpp"
+
 namespace opensocket::http {
 
 void router::add(method m, std::string path, handler h) {
@@ -10,7 +12,7 @@ const handler* router::find(method m, std::string_view path, bool& path_known) c
     path_known = false;
     const handler* get_handler = nullptr;
     for (const route& r : routes_) {
-        if (r.path != path) continue;
+        if (!detail::same_bytes(r.path, path)) continue;
         path_known = true;
         if (r.m == m) return &r.h;
         if (r.m == method::get) get_handler = &r.h;

@@ -96,6 +96,8 @@ private:
         failed,
     };
 
+    bool parse_whole_head(const char* b, std::size_t n) noexcept;
+    bool fail_fast() noexcept;
     void run_phase(const char* b, std::size_t n) noexcept;
     void parse_request_line(const char* b, std::size_t n) noexcept;
     void parse_field_lines(const char* b, std::size_t n) noexcept;
