@@ -42,11 +42,25 @@ task<http::response> big_owned(http::request&) {
     co_return r;
 }
 
+std::string sized_body(std::size_t size) {
+    std::string body(size, 'b');
+    for (std::size_t i = 0; i < size; i += 7) body[i] = static_cast<char>('a' + i % 26);
+    return body;
+}
+
+// GET /sized?N: a plain-function handler answering N bytes.
+http::response sized(http::request& req) {
+    http::response r;
+    r.body = sized_body(std::stoul(std::string(req.head.query())));
+    return r;
+}
+
 http::router response_routes() {
     http::router r = basic_routes();
     r.get("/custom", custom);
     r.get("/untyped", untyped);
     r.get("/big", big_owned);
+    r.get("/sized", sized);
     return r;
 }
 
@@ -176,6 +190,22 @@ task<> server_generated(raw_client& c) {
 
 TEST(response, server_generated_responses_carry_the_same_fields) {
     serve(response_routes(), test_config(), server_generated);
+}
+
+task<> length_digits(raw_client& c) {
+    // Content-Length at every digit count the writer formats differently (one, two, more).
+    for (std::size_t size : {0, 1, 9, 10, 42, 99, 100, 101, 999, 1000, 65'536}) {
+        co_await c.send("GET /sized?" + std::to_string(size) + " HTTP/1.1\r\nHost: a\r\n\r\n");
+        auto r = co_await c.next();
+        EXPECT_TRUE(r) << size;
+        if (!r) co_return;
+        EXPECT_EQ(r->header("Content-Length"), std::to_string(size));
+        EXPECT_EQ(r->body, sized_body(size));
+    }
+}
+
+TEST(response, content_length_is_exact_for_every_number_of_digits) {
+    serve(response_routes(), test_config(), length_digits);
 }
 
 task<> version_line(raw_client& c) {
