@@ -44,7 +44,6 @@ request_parser::request_parser(const parser_limits& limits) noexcept : limits_(l
 void request_parser::reset() noexcept {
     phase_ = phase::request_start;
     error_ = {};
-    head_ = {};
     next();
 }
 
