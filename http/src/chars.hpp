@@ -100,8 +100,7 @@ inline bool field_iequals(std::string_view s, std::string_view lower) noexcept {
         for (; i + 8 <= n; i += 8) {
             if ((load<std::uint64_t>(a + i) | fold8) != load<std::uint64_t>(z + i)) return false;
         }
-        return i == n ||
-               (load<std::uint64_t>(a + n - 8) | fold8) == load<std::uint64_t>(z + n - 8);
+        return i == n || (load<std::uint64_t>(a + n - 8) | fold8) == load<std::uint64_t>(z + n - 8);
     }
     if (n >= 4) {
         return (load<std::uint32_t>(a) | fold4) == load<std::uint32_t>(z) &&

@@ -115,7 +115,8 @@ bool request_parser::parse_whole_head(const char* b, std::size_t n) noexcept {
     if (sp2 == sp1 + 1 || sp2 >= line_end || b[sp2] != ' ') return false;
     const std::size_t v = sp2 + 1;
     const std::size_t cr = v + 8;
-    if (cr > line_end || cr + 1 >= stop || detail::load<std::uint16_t>(b + cr) != crlf) return false;
+    if (cr > line_end || cr + 1 >= stop || detail::load<std::uint16_t>(b + cr) != crlf)
+        return false;
     http::version ver = version::http_1_1;
     if (detail::load<std::uint64_t>(b + v) != http_1_1) {
         if (std::string_view(b + v, 6) != "HTTP/1" || b[v + 6] != '.' || !is_digit(b[v + 7]))
@@ -212,10 +213,9 @@ void request_parser::parse_request_line(const char* b, std::size_t n) noexcept {
     if (!detail::is(b[pos_], detail::cls_token)) return;
     start_request_line();
     const std::size_t line_end = std::min<std::size_t>(n, line_bound_);
-    const std::size_t sp1 =
-        pos_ + 4 <= line_end && detail::load<std::uint32_t>(b + pos_) == get_sp
-            ? pos_ + 3
-            : detail::scan_token(b, pos_, line_end);
+    const std::size_t sp1 = pos_ + 4 <= line_end && detail::load<std::uint32_t>(b + pos_) == get_sp
+                                ? pos_ + 3
+                                : detail::scan_token(b, pos_, line_end);
     if (sp1 >= line_end || b[sp1] != ' ') return;
     const std::size_t sp2 = detail::scan_target(b, sp1 + 1, line_end);
     if (sp2 == sp1 + 1 || sp2 >= line_end || b[sp2] != ' ') return;

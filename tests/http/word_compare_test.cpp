@@ -33,10 +33,20 @@ bool reference_iequals(std::string_view s, std::string_view lower) {
     return true;
 }
 
-const std::vector<std::string_view> words = {
-    "a",      "te",      "host",       "close",          "expect",           "chunked",
-    "upgrade", "keep-alive", "connection", "100-continue", "content-length", "transfer-encoding",
-    "a-twenty-five-byte-word-x", "a-word-of-thirty-three-bytes-long"};
+const std::vector<std::string_view> words = {"a",
+                                             "te",
+                                             "host",
+                                             "close",
+                                             "expect",
+                                             "chunked",
+                                             "upgrade",
+                                             "keep-alive",
+                                             "connection",
+                                             "100-continue",
+                                             "content-length",
+                                             "transfer-encoding",
+                                             "a-twenty-five-byte-word-x",
+                                             "a-word-of-thirty-three-bytes-long"};
 
 TEST(FieldIequals, MatchesTheByteReferenceForEveryByteAtEveryPosition) {
     const auto bytes = field_line_bytes();
@@ -113,7 +123,8 @@ TEST(OutBuffer, AppendsGrowAndKeepEveryByte) {
     out.append("");
     EXPECT_TRUE(out.empty());
     for (int i = 0; i < 500; ++i) {
-        const std::string piece(static_cast<std::size_t>(i % 37 + 1), static_cast<char>('a' + i % 26));
+        const std::string piece(static_cast<std::size_t>(i % 37 + 1),
+                                static_cast<char>('a' + i % 26));
         out.append(piece);
         expected += piece;
         ASSERT_EQ(out.view(), expected);
