@@ -3,11 +3,25 @@
 // An operation's SQE carries the io_op's address (at least 8-byte aligned, so the low bits are
 // free); the other tags are never valid addresses.
 
+#include "io_syscalls.hpp"
+
+#include <opensocket/backends/uring_engine.hpp>
 #include <opensocket/engine.hpp>
 
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+
+namespace opensocket {
+
+/// The first queued op on one side (reads or writes) of a descriptor.
+inline io_op* uring_engine::op_queue::first(bool read_side) const noexcept {
+    for (io_op* cur = front(); cur != nullptr; cur = after(cur))
+        if (detail::reads(cur->kind) == read_side) return cur;
+    return nullptr;
+}
+
+}  // namespace opensocket
 
 namespace opensocket::detail::uring {
 

@@ -14,12 +14,6 @@
 
 namespace opensocket {
 
-io_op* uring_engine::op_queue::first(bool read_side) const noexcept {
-    for (io_op* cur = front(); cur != nullptr; cur = after(cur))
-        if (detail::reads(cur->kind) == read_side) return cur;
-    return nullptr;
-}
-
 uring_engine::slot* uring_engine::find_tagged(uint64_t user_data) noexcept {
     slot* s = slots_.at(detail::uring::tag_index(user_data));
     if (s == nullptr || !s->in_use) return nullptr;

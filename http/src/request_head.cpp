@@ -2,6 +2,10 @@
 
 #include "chars.hpp"
 
+#include <bit>
+#include <cstdint>
+#include <cstring>
+
 namespace opensocket::http {
 
 std::string_view to_string(method m) noexcept {
@@ -33,6 +37,35 @@ std::optional<std::string_view> header_list::find(std::string_view name) const n
     return std::nullopt;
 }
 
+namespace {
+
+/// The first '?' in `s`, or its size. Targets are short: eight bytes per step with a
+/// zero-byte test on little-endian machines (no libc call), memchr past 32 bytes.
+std::size_t query_mark(std::string_view s) noexcept {
+    const char* p = s.data();
+    const std::size_t n = s.size();
+    if (n > 32) {
+        const void* q = std::memchr(p, '?', n);
+        return q == nullptr ? n : static_cast<std::size_t>(static_cast<const char*>(q) - p);
+    }
+    std::size_t i = 0;
+    if constexpr (std::endian::native == std::endian::little) {
+        constexpr std::uint64_t ones = 0x0101010101010101;
+        for (; i + 8 <= n; i += 8) {
+            const std::uint64_t w = detail::load<std::uint64_t>(p + i) ^ (ones * '?');
+            // The lowest set bit marks the first zero byte (higher ones may be false hits).
+            const std::uint64_t zero = (w - ones) & ~w & (ones << 7);
+            if (zero != 0) return i + static_cast<std::size_t>(std::countr_zero(zero)) / 8;
+        }
+    }
+    for (; i < n; ++i) {
+        if (p[i] == '?') return i;
+    }
+    return n;
+}
+
+}  // namespace
+
 std::string_view request_head::path() const noexcept {
     std::string_view p = target;
     if (!p.empty() && p.front() != '/' && p != "*") {
@@ -45,7 +78,7 @@ std::string_view request_head::path() const noexcept {
         }
         if (p.empty() || p.front() == '?') return "/";
     }
-    return p.substr(0, p.find('?'));
+    return p.substr(0, query_mark(p));
 }
 
 std::string_view request_head::query() const noexcept {

@@ -127,6 +127,26 @@ TEST(RequestHead, PathAndQueryOfEachTargetForm) {
     }
 }
 
+TEST(RequestHead, PathEndsAtTheFirstQuestionMarkWhereverItIs) {
+    // Every target length up to past the word-at-a-time limit, '?' at every position (and a
+    // second one after it), and none at all.
+    for (std::size_t size = 1; size <= 48; ++size) {
+        std::string target(size, 'p');
+        target[0] = '/';
+        for (std::size_t i = 1; i < size; i += 3) target[i] = static_cast<char>('a' + i % 26);
+        for (std::size_t mark = 1; mark <= size; ++mark) {
+            std::string t = target;
+            if (mark < size) t[mark] = '?';
+            if (mark + 2 < size) t[mark + 2] = '?';
+            http::request_parser p;
+            const std::string request = "GET " + t + " HTTP/1.1\r\nHost: x\r\n\r\n";
+            const auto& h = parse_ok(p, request);
+            ASSERT_EQ(h.path(), t.substr(0, mark)) << t;
+            ASSERT_EQ(h.query(), mark < size ? t.substr(mark + 1) : "") << t;
+        }
+    }
+}
+
 TEST(RequestHead, FindIsCaseInsensitiveAndReturnsTheFirstMatch) {
     http::request_parser p;
     const auto& h = parse_ok(p, "GET / HTTP/1.1\r\nHost: x\r\nX-Dup: 1\r\nx-dup: 2\r\n\r\n");

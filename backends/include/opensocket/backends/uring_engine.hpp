@@ -143,7 +143,8 @@ private:
     // The pending ops of one descriptor in start order, linked through io_op::next. Per
     // direction, only the first is in the kernel (or waiting for an SQE); the rest queue behind.
     struct op_queue : detail::op_list {
-        io_op* first(bool read_side) const noexcept;
+        // Defined in backends/src/uring_detail.hpp: every completion asks, so it is inline.
+        inline io_op* first(bool read_side) const noexcept;
     };
     // What a multishot recv delivered while no read waited: `res` bytes (from `offset`) in
     // ring buffer `bid`, or 0 (EOF) / -errno with no buffer. A node of the engine's kept pool;
