@@ -33,6 +33,73 @@ constexpr auto get_sp = detail::word<std::uint32_t>("GET ");
 constexpr auto http_1_1 = detail::word<std::uint64_t>("HTTP/1.1");
 constexpr auto crlf = detail::word<std::uint16_t>("\r\n");
 
+std::size_t trim_end(const char* b, std::size_t start, std::size_t end) noexcept {
+    while (end > start && detail::is(b[end - 1], detail::cls_ows)) --end;
+    return end;
+}
+
+// The byte syntax of the fast paths (see the file comment): where a whole, well-formed line
+// starting at `from` puts its parts, or nullopt for anything else. `stop` bounds the head;
+// `line_end` also bounds the request line (the CR may sit at it, not past it).
+
+struct request_line_marks {
+    std::size_t sp1, sp2, cr;  // the SP after the method, the SP after the target, the CR
+};
+
+// method SP request-target SP "HTTP/" DIGIT "." DIGIT CRLF
+[[gnu::always_inline]] inline std::optional<request_line_marks> request_line_at(
+    const char* b, std::size_t from, std::size_t line_end, std::size_t stop) noexcept {
+    const std::size_t sp1 = from + 4 <= line_end && detail::load<std::uint32_t>(b + from) == get_sp
+                                ? from + 3
+                                : detail::scan_token(b, from, line_end);
+    if (sp1 == from || sp1 >= line_end || b[sp1] != ' ') return std::nullopt;
+    const std::size_t sp2 = detail::scan_target(b, sp1 + 1, line_end);
+    if (sp2 == sp1 + 1 || sp2 >= line_end || b[sp2] != ' ') return std::nullopt;
+    const std::size_t v = sp2 + 1;
+    const std::size_t cr = v + 8;
+    if (cr > line_end || cr + 1 >= stop || detail::load<std::uint16_t>(b + cr) != crlf)
+        return std::nullopt;
+    if (detail::load<std::uint64_t>(b + v) != http_1_1 &&
+        (std::string_view(b + v, 5) != "HTTP/" || !is_digit(b[v + 5]) || b[v + 6] != '.' ||
+         !is_digit(b[v + 7]))) {
+        return std::nullopt;
+    }
+    return request_line_marks{sp1, sp2, cr};
+}
+
+// What a well-formed request line [from, ...) means: version (505), method (501), target form
+// (400), in that order; parse_error{} when all are fine.
+inline parse_error request_line_meaning(const char* b, std::size_t from, std::size_t sp1,
+                                        std::size_t sp2, method& m, version& v) noexcept {
+    if (b[sp2 + 6] != '1') return parse_error::unsupported_version;
+    v = b[sp2 + 8] == '0' ? version::http_1_0 : version::http_1_1;
+    // b[sp1] is the SP after the method, so four bytes from its start are in the line.
+    const std::size_t method_size = sp1 - from;
+    const auto known = method_size == 3 && detail::load<std::uint32_t>(b + from) == get_sp
+                           ? std::optional<method>(method::get)
+                           : detail::method_from({b + from, method_size});
+    if (!known) return parse_error::method_not_implemented;
+    m = *known;
+    if (b[sp1 + 1] != '/' && !detail::valid_target_form(m, {b + sp1 + 1, sp2 - sp1 - 1}))
+        return parse_error::invalid_target;
+    return {};
+}
+
+struct field_line_marks {
+    std::size_t colon, value, value_end, cr;  // the value without OWS on either side
+};
+
+// field-name ":" OWS field-value OWS CRLF
+inline std::optional<field_line_marks> field_line_at(const char* b, std::size_t from,
+                                                     std::size_t stop) noexcept {
+    const std::size_t colon = detail::scan_token(b, from, stop);
+    if (colon == from || colon >= stop || b[colon] != ':') return std::nullopt;
+    const std::size_t value = detail::scan(b, colon + 1, stop, detail::cls_ows);
+    const std::size_t cr = detail::scan_value(b, value, stop);
+    if (cr + 1 >= stop || detail::load<std::uint16_t>(b + cr) != crlf) return std::nullopt;
+    return field_line_marks{colon, value, trim_end(b, value, cr), cr};
+}
+
 }  // namespace
 
 request_parser::request_parser(const parser_limits& limits) noexcept : limits_(limits) {
@@ -97,64 +164,36 @@ result<parse_status> request_parser::parse(std::string_view data) noexcept {
 // found it, and the general path below decides, error included.
 bool request_parser::parse_whole_head(const char* b, std::size_t n) noexcept {
     const std::size_t stop = std::min<std::size_t>(n, head_bound_);
-    const std::size_t line_end =
-        std::min<std::size_t>(n, std::min<std::size_t>(limits_.max_request_line, head_bound_));
-    // request-line = method SP request-target SP HTTP-version CRLF
-    std::size_t sp1 = 0;
-    std::optional<method> m;
-    if (line_end >= 4 && detail::load<std::uint32_t>(b) == get_sp) {
-        sp1 = 3;
-        m = method::get;
-    } else {
-        sp1 = detail::scan_token(b, 0, line_end);
-        if (sp1 == 0 || sp1 >= line_end || b[sp1] != ' ') return false;
-        m = detail::method_from({b, sp1});
-        if (!m) return false;
-    }
-    const std::size_t sp2 = detail::scan_target(b, sp1 + 1, line_end);
-    if (sp2 == sp1 + 1 || sp2 >= line_end || b[sp2] != ' ') return false;
-    const std::size_t v = sp2 + 1;
-    const std::size_t cr = v + 8;
-    if (cr > line_end || cr + 1 >= stop || detail::load<std::uint16_t>(b + cr) != crlf)
+    const auto line =
+        request_line_at(b, 0, std::min<std::size_t>(stop, limits_.max_request_line), stop);
+    if (!line || request_line_meaning(b, 0, line->sp1, line->sp2, head_.method, head_.version) !=
+                     parse_error{}) {
         return false;
-    http::version ver = version::http_1_1;
-    if (detail::load<std::uint64_t>(b + v) != http_1_1) {
-        if (std::string_view(b + v, 6) != "HTTP/1" || b[v + 6] != '.' || !is_digit(b[v + 7]))
-            return false;
-        if (b[v + 7] == '0') ver = version::http_1_0;
     }
-    if (b[sp1 + 1] != '/' && !detail::valid_target_form(*m, {b + sp1 + 1, sp2 - sp1 - 1}))
-        return false;
-    // *( field-line CRLF ) CRLF
-    std::size_t p = cr + 2;
-    for (;;) {
+    std::size_t p = line->cr + 2;
+    for (;;) {  // *( field-line CRLF ) CRLF
         if (p + 1 >= stop) return fail_fast();
         if (b[p] == '\r') {
             if (b[p + 1] != '\n') return fail_fast();
             p += 2;
             break;
         }
-        const std::size_t colon = detail::scan_token(b, p, stop);
-        if (colon == p || colon >= stop || b[colon] != ':') return fail_fast();
         if (fields_.size() >= limits_.max_header_count) return fail_fast();
-        std::size_t value = colon + 1;
-        while (value < stop && detail::is(b[value], detail::cls_ows)) ++value;
-        const std::size_t end = detail::scan_value(b, value, stop);
-        if (end + 1 >= stop || detail::load<std::uint16_t>(b + end) != crlf) return fail_fast();
-        const detail::field_span f{offset(p), offset(colon - p), offset(value),
-                                   offset(trim_end(b, value, end) - value)};
-        fields_.push_back(f);
-        if (semantics_.note({b + p, f.name_size}, {b + value, f.value_size}) != parse_error{})
+        const auto f = field_line_at(b, p, stop);
+        if (!f) return fail_fast();
+        const detail::field_span span{offset(p), offset(f->colon - p), offset(f->value),
+                                      offset(f->value_end - f->value)};
+        fields_.push_back(span);
+        if (semantics_.note({b + p, span.name_size}, {b + f->value, span.value_size}) !=
+            parse_error{})
             return fail_fast();
-        p = end + 2;
+        p = f->cr + 2;
     }
-    if (semantics_.finish(ver, limits_, head_) != parse_error{}) return fail_fast();
-    head_.method = *m;
-    head_.version = ver;
+    if (semantics_.finish(head_.version, limits_, head_) != parse_error{}) return fail_fast();
     head_.size = p;
     method_start_ = 0;
-    method_end_ = offset(sp1);
-    target_end_ = offset(sp2);
+    method_end_ = offset(line->sp1);
+    target_end_ = offset(line->sp2);
     pos_ = offset(p);
     phase_ = phase::complete;
     return true;
@@ -212,26 +251,13 @@ void request_parser::start_request_line() noexcept {
 void request_parser::parse_request_line(const char* b, std::size_t n) noexcept {
     if (!detail::is(b[pos_], detail::cls_token)) return;
     start_request_line();
-    const std::size_t line_end = std::min<std::size_t>(n, line_bound_);
-    const std::size_t sp1 = pos_ + 4 <= line_end && detail::load<std::uint32_t>(b + pos_) == get_sp
-                                ? pos_ + 3
-                                : detail::scan_token(b, pos_, line_end);
-    if (sp1 >= line_end || b[sp1] != ' ') return;
-    const std::size_t sp2 = detail::scan_target(b, sp1 + 1, line_end);
-    if (sp2 == sp1 + 1 || sp2 >= line_end || b[sp2] != ' ') return;
-    const std::size_t v = sp2 + 1;
-    const std::size_t cr = v + 8;
-    if (cr > line_end || cr + 1 >= std::min<std::size_t>(n, head_bound_)) return;
-    if (detail::load<std::uint16_t>(b + cr) != crlf) return;
-    if (detail::load<std::uint64_t>(b + v) != http_1_1 &&
-        (std::string_view(b + v, 5) != "HTTP/" || !is_digit(b[v + 5]) || b[v + 6] != '.' ||
-         !is_digit(b[v + 7]))) {
-        return;
-    }
-    method_end_ = offset(sp1);
-    target_end_ = offset(sp2);
-    mark_ = offset(v);
-    pos_ = offset(cr + 2);
+    const auto line = request_line_at(b, pos_, std::min<std::size_t>(n, line_bound_),
+                                      std::min<std::size_t>(n, head_bound_));
+    if (!line) return;
+    method_end_ = offset(line->sp1);
+    target_end_ = offset(line->sp2);
+    mark_ = offset(line->sp2 + 1);
+    pos_ = offset(line->cr + 2);
     finish_request_line(b);
 }
 
@@ -303,18 +329,9 @@ void request_parser::on_request_lf(const char* b, char c) noexcept {
 
 // The line is well-formed; now its meaning: version (505), method (501), target form (400).
 void request_parser::finish_request_line(const char* b) noexcept {
-    if (b[mark_ + 5] != '1') return fail_with(parse_error::unsupported_version);
-    head_.version = b[mark_ + 7] == '0' ? version::http_1_0 : version::http_1_1;
-    // b[method_end_] is the SP after the method, so four bytes from its start are in the line.
-    const std::size_t method_size = std::size_t{method_end_} - method_start_;
-    const auto m = method_size == 3 && detail::load<std::uint32_t>(b + method_start_) == get_sp
-                       ? std::optional<method>(method::get)
-                       : detail::method_from({b + method_start_, method_size});
-    if (!m) return fail_with(parse_error::method_not_implemented);
-    head_.method = *m;
-    const std::string_view target(b + method_end_ + 1, std::size_t{target_end_} - method_end_ - 1);
-    if (target[0] != '/' && !detail::valid_target_form(*m, target))
-        return fail_with(parse_error::invalid_target);
+    const parse_error e = request_line_meaning(b, method_start_, method_end_, target_end_,
+                                               head_.method, head_.version);
+    if (e != parse_error{}) return fail_with(e);
     phase_ = phase::field_start;
 }
 
@@ -347,26 +364,18 @@ void request_parser::parse_field_lines(const char* b, std::size_t n) noexcept {
             pos_ = offset(p + 2);
             return finish_head();
         }
-        const std::size_t colon = detail::scan_token(b, p, stop);
-        if (colon == p || colon >= stop || b[colon] != ':') break;
         if (fields_.size() >= limits_.max_header_count) break;
-        const std::size_t value = detail::scan(b, colon + 1, stop, detail::cls_ows);
-        const std::size_t cr = detail::scan_value(b, value, stop);
-        if (cr + 1 >= stop || b[cr] != '\r' || b[cr + 1] != '\n') break;
+        const auto f = field_line_at(b, p, stop);
+        if (!f) break;
         line_start_ = offset(p);
-        colon_ = offset(colon);
-        mark_ = offset(value);
-        value_end_ = offset(trim_end(b, value, cr));
-        pos_ = offset(cr + 2);
+        colon_ = offset(f->colon);
+        mark_ = offset(f->value);
+        value_end_ = offset(f->value_end);
+        pos_ = offset(f->cr + 2);
         if (!add_field(b)) return;
         p = pos_;
     }
     pos_ = offset(p);
-}
-
-std::size_t request_parser::trim_end(const char* b, std::size_t start, std::size_t end) noexcept {
-    while (end > start && detail::is(b[end - 1], detail::cls_ows)) --end;
-    return end;
 }
 
 // Records the field line [line_start_, pos_) and what it means; false when it is an error.

@@ -117,7 +117,6 @@ private:
     void on_head_lf(char c) noexcept;
     bool add_field(const char* b) noexcept;
     void finish_head() noexcept;
-    static std::size_t trim_end(const char* b, std::size_t start, std::size_t end) noexcept;
     void bind(const char* b) noexcept;
     void fail_with(parse_error e) noexcept;
 
