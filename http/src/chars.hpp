@@ -53,15 +53,6 @@ constexpr char to_lower(char c) noexcept {
     return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
 }
 
-/// ASCII case-insensitive equality; `lower` must already be lower case.
-constexpr bool iequals(std::string_view s, std::string_view lower) noexcept {
-    if (s.size() != lower.size()) return false;
-    for (std::size_t i = 0; i < s.size(); ++i) {
-        if (to_lower(s[i]) != lower[i]) return false;
-    }
-    return true;
-}
-
 /// The bytes at `p` as one native-endian integer (an unaligned load).
 template <class T>
 T load(const char* p) noexcept {
@@ -83,59 +74,51 @@ constexpr T word(const char (&s)[N]) noexcept {
     return v;
 }
 
-/// Case-insensitive equality of bytes from a field line (a name, or an element of a value)
-/// with `lower`, made of lower-case letters, digits and '-' only: eight bytes per step.
-/// ORing 0x20 into a byte maps 'A'-'Z' to 'a'-'z' and leaves 'a'-'z', digits and '-' alone;
-/// the only other bytes it maps onto those are controls other than HTAB, and a field line has
-/// none (HTAB becomes ')', in no `lower`). So the result is exact for field-line bytes.
-inline bool field_iequals(std::string_view s, std::string_view lower) noexcept {
-    const std::size_t n = s.size();
-    if (n != lower.size()) return false;
-    const char* a = s.data();
-    const char* z = lower.data();
-    constexpr std::uint64_t fold8 = 0x2020202020202020;
-    constexpr std::uint32_t fold4 = 0x20202020;
-    if (n >= 8) {
-        std::size_t i = 0;
-        for (; i + 8 <= n; i += 8) {
-            if ((load<std::uint64_t>(a + i) | fold8) != load<std::uint64_t>(z + i)) return false;
+/// Whether the `n` bytes at `a`, each ORed with `Fold`, equal the `n` bytes at `b`: whole words
+/// for the short strings of the hot paths (no loop and no libc call up to 32 bytes). `Fold` is
+/// 0 for plain equality, 0x20 to ignore ASCII case (see `field_iequals`).
+template <std::uint8_t Fold>
+inline bool equal_words(const char* a, const char* b, std::size_t n) noexcept {
+    constexpr std::uint64_t fold8 = 0x0101010101010101 * Fold;
+    const auto differ = [a, b](std::size_t i) {
+        return (load<std::uint64_t>(a + i) | fold8) ^ load<std::uint64_t>(b + i);
+    };
+    if (n > 32) {
+        if constexpr (Fold == 0) {
+            return std::memcmp(a, b, n) == 0;
+        } else {
+            for (std::size_t i = 0; i + 8 < n; i += 8) {
+                if (differ(i) != 0) return false;
+            }
+            return differ(n - 8) == 0;
         }
-        return i == n || (load<std::uint64_t>(a + n - 8) | fold8) == load<std::uint64_t>(z + n - 8);
     }
-    if (n >= 4) {
-        return (load<std::uint32_t>(a) | fold4) == load<std::uint32_t>(z) &&
-               (load<std::uint32_t>(a + n - 4) | fold4) == load<std::uint32_t>(z + n - 4);
-    }
-    for (std::size_t i = 0; i < n; ++i) {
-        if ((a[i] | 0x20) != z[i]) return false;
-    }
-    return true;
-}
-
-/// Whether the `n` bytes at `a` and `b` are equal: whole words for the short strings of the
-/// hot paths (paths, server names, content types), memcmp past 32 bytes.
-inline bool same_bytes(const char* a, const char* b, std::size_t n) noexcept {
-    if (n >= 8) {
-        if (n > 32) return std::memcmp(a, b, n) == 0;
-        const auto differ = [a, b](std::size_t i) {
-            return load<std::uint64_t>(a + i) ^ load<std::uint64_t>(b + i);
-        };
-        // Two words from each end (overlapping when n < 32): no loop, one branch.
+    if (n >= 8) {  // two words from each end, overlapping when n < 32
         const std::size_t back = n > 16 ? n - 16 : 0;
         return (differ(0) | differ(n > 16 ? 8 : 0) | differ(back) | differ(n - 8)) == 0;
     }
     if (n >= 4) {
-        return load<std::uint32_t>(a) == load<std::uint32_t>(b) &&
-               load<std::uint32_t>(a + n - 4) == load<std::uint32_t>(b + n - 4);
+        constexpr auto fold4 = static_cast<std::uint32_t>(fold8);
+        return (((load<std::uint32_t>(a) | fold4) ^ load<std::uint32_t>(b)) |
+                ((load<std::uint32_t>(a + n - 4) | fold4) ^ load<std::uint32_t>(b + n - 4))) == 0;
     }
     for (std::size_t i = 0; i < n; ++i) {
-        if (a[i] != b[i]) return false;
+        if ((a[i] | Fold) != b[i]) return false;
     }
     return true;
 }
 
 inline bool same_bytes(std::string_view a, std::string_view b) noexcept {
-    return a.size() == b.size() && same_bytes(a.data(), b.data(), a.size());
+    return a.size() == b.size() && equal_words<0>(a.data(), b.data(), a.size());
+}
+
+/// Case-insensitive equality of bytes from a field line (a name, or an element of a value)
+/// with `lower`, made of lower-case letters, digits and '-' only.
+/// ORing 0x20 into a byte maps 'A'-'Z' to 'a'-'z' and leaves 'a'-'z', digits and '-' alone;
+/// the only other bytes it maps onto those are controls other than HTAB, and a field line has
+/// none (HTAB becomes ')', in no `lower`). So the result is exact for field-line bytes.
+inline bool field_iequals(std::string_view s, std::string_view lower) noexcept {
+    return s.size() == lower.size() && equal_words<0x20>(s.data(), lower.data(), s.size());
 }
 
 constexpr int hex_value(char c) noexcept {
