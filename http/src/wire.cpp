@@ -16,12 +16,25 @@ struct date_cache {
 };
 thread_local date_cache date_tls;
 
+// The decimal digits of `v` at `p` (room for 20), returning their end. Numbers under 100 (short
+// bodies' lengths) are written directly; larger ones by std::to_chars.
+[[gnu::always_inline]] inline char* put_decimal(char* p, std::uint64_t v) noexcept {
+    if (v < 10) {
+        *p = static_cast<char>('0' + v);
+        return p + 1;
+    }
+    if (v < 100) {
+        p[0] = static_cast<char>('0' + v / 10);
+        p[1] = static_cast<char>('0' + v % 10);
+        return p + 2;
+    }
+    return std::to_chars(p, p + 20, v).ptr;
+}
+
 template <class Out>
 void append_number(Out& out, uint64_t v) {
-    char digits[24];
-    auto [end, ec] = std::to_chars(digits, digits + sizeof digits, v);
-    (void)ec;
-    out.append({digits, static_cast<std::size_t>(end - digits)});
+    char digits[20];
+    out.append({digits, static_cast<std::size_t>(put_decimal(digits, v) - digits)});
 }
 
 template <class Out>
@@ -100,21 +113,6 @@ std::string_view ok_prefix(std::string_view server_name, std::string_view type) 
     return b.text;
 }
 
-// The decimal digits of `v` at `p` (room for 20), returning their end: most bodies are
-// shorter than 100 bytes or 10 kB, and those take no division loop.
-char* put_length(char* p, std::uint64_t v) noexcept {
-    if (v < 10) {
-        *p = static_cast<char>('0' + v);
-        return p + 1;
-    }
-    if (v < 100) {
-        p[0] = static_cast<char>('0' + v / 10);
-        p[1] = static_cast<char>('0' + v % 10);
-        return p + 2;
-    }
-    return std::to_chars(p, p + 20, v).ptr;
-}
-
 // A small stack buffer for the fixed part of a response head, then one append.
 class head_writer {
 public:
@@ -125,10 +123,8 @@ public:
         return true;
     }
     bool put_number(uint64_t v) noexcept {
-        char digits[24];
-        auto [end, ec] = std::to_chars(digits, digits + sizeof digits, v);
-        (void)ec;
-        return put({digits, static_cast<std::size_t>(end - digits)});
+        char digits[20];
+        return put({digits, static_cast<std::size_t>(put_decimal(digits, v) - digits)});
     }
     std::string_view view() const noexcept { return {buf_, size_}; }
 
@@ -166,7 +162,7 @@ void append_response(out_buffer& out, const response& r, std::string_view server
         constexpr std::size_t length_room = 20 + 4;  // 2^64 in decimal, CRLF CRLF
         char* const start = out.prepare(prefix.size() + length_room + body_bytes);
         std::memcpy(start, prefix.data(), prefix.size());
-        char* p = put_length(start + prefix.size(), body.size());
+        char* p = put_decimal(start + prefix.size(), body.size());
         std::memcpy(p, "\r\n\r\n", 4);
         p += 4;
         if (body_bytes != 0) std::memcpy(p, body.data(), body_bytes);
