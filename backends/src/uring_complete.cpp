@@ -31,13 +31,14 @@ int connect_error(int fd) noexcept {
 
 }  // namespace
 
-void uring_engine::reap() noexcept {
+unsigned uring_engine::reap() noexcept {
     constexpr unsigned batch = 64;
     io_uring* ring = ring_.get();
     // Bounded, so that a flood of completions still lets the executor run what they woke; what
     // is left is reaped by the next poll, which then does not block.
     const unsigned limit = std::max(ring->cq.ring_entries, 1024u);
-    for (unsigned total = 0; total < limit;) {
+    unsigned total = 0;
+    while (total < limit) {
         if (io_uring_cq_has_overflow(ring)) ++stats_.overflow_flushes;
         io_uring_cqe* cqes[batch];
         // Flushes the kernel's overflow list into the CQ when the CQ is empty (NODROP).
@@ -51,6 +52,7 @@ void uring_engine::reap() noexcept {
         for (unsigned i = 0; i < n; ++i) dispatch(got[i].user_data, got[i].res, got[i].flags);
         total += n;
     }
+    return total;
 }
 
 void uring_engine::dispatch(uint64_t user_data, int32_t res, uint32_t flags) noexcept {
@@ -110,6 +112,8 @@ void uring_engine::on_io_done(io_op& op, int32_t res) noexcept {
         case io_kind::wait_readable: return finish(op, 0);
         default: break;
     }
+    if (res > 0 && detail::reads(op.kind))
+        if (slot* s = find(op.token)) busy(*s);
     op.done += static_cast<std::size_t>(res);
     const bool more = op.done < op.len &&
                       ((op.kind == io_kind::recv_exact && res > 0) || op.kind == io_kind::send_all);

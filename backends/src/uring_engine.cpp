@@ -9,6 +9,7 @@
 #include <liburing.h>
 #include <algorithm>
 #include <cerrno>
+#include <ctime>
 #include <new>
 #include <system_error>
 
@@ -203,17 +204,13 @@ void uring_engine::poll(int64_t timeout_ns) {
     // Something still lacks an SQE (or the wake-up is not armed): reap and come back at once.
     if (!waiting_steps_.empty() || !waiting_cancels_.empty() || !wake_armed_) timeout_ns = 0;
     io_uring* ring = ring_.get();
+    unsigned asked = 0;  // completions a blocking wait asked for; 0: it did not block
     int r;
     if (timeout_ns == 0) {
         r = io_uring_submit_and_get_events(ring);  // also runs DEFER_TASKRUN completion work
-    } else if (timeout_ns < 0) {
-        r = io_uring_submit_and_wait(ring, 1);
     } else {
-        __kernel_timespec ts{};
-        ts.tv_sec = timeout_ns / 1'000'000'000;
-        ts.tv_nsec = timeout_ns % 1'000'000'000;
-        io_uring_cqe* cqe = nullptr;
-        r = io_uring_submit_and_wait_timeout(ring, &cqe, 1, &ts, nullptr);
+        asked = features_.batch_wait ? batch_size(timeout_ns) : 1;
+        r = wait(ring, asked, timeout_ns);
     }
     // ETIME: the timeout; EINTR: a signal. EAGAIN/EBUSY: the kernel wants completions reaped
     // before it takes more submissions (old kernels with a CQ overflow backlog); the SQEs stay
@@ -222,7 +219,57 @@ void uring_engine::poll(int64_t timeout_ns) {
     detached_busy_ = false;  // the enter got events: cancelled SQEs let go of their files
     if (r < 0 && r != -ETIME && r != -EINTR && r != -EAGAIN && r != -EBUSY)
         throw std::system_error(-r, std::system_category(), "io_uring_enter");
-    reap();
+    const unsigned got = reap();
+    if (asked > 1) {
+        ++stats_.batched_waits;
+        if (got < asked) ++stats_.batches_short;
+    }
+    if (asked != 0) batch_.waited(asked, got);
+}
+
+unsigned uring_engine::batch_size(int64_t timeout_ns) noexcept {
+    timespec now{};
+    ::clock_gettime(CLOCK_MONOTONIC, &now);
+    batch_.tick(int64_t{now.tv_sec} * 1'000'000'000 + now.tv_nsec);
+    // A timer due within the bound is not held back for a batch.
+    if (timeout_ns > 0 && timeout_ns < int64_t{batch_wait_us_} * 1000) return 1;
+    return batch_.target();
+}
+
+int uring_engine::wait(io_uring* ring, unsigned want, int64_t timeout_ns) noexcept {
+    __kernel_timespec ts{};
+    if (timeout_ns > 0) {
+        ts.tv_sec = timeout_ns / 1'000'000'000;
+        ts.tv_nsec = timeout_ns % 1'000'000'000;
+    }
+    if (want <= 1) {
+        if (timeout_ns < 0) return io_uring_submit_and_wait(ring, 1);
+        io_uring_cqe* cqe = nullptr;
+        return io_uring_submit_and_wait_timeout(ring, &cqe, 1, &ts, nullptr);
+    }
+    // liburing 2.3 has no io_uring_submit_and_wait_min_timeout: publish the SQ tail as its
+    // submit does, then one io_uring_enter that submits and waits for `want` CQEs, of which the
+    // kernel holds the first back for at most batch_wait_us_ (min_wait_usec, in the field 2.3
+    // calls pad). `ts`, when there is one, still bounds the whole wait.
+    io_uring_sq& sq = ring->sq;
+    const unsigned tail = sq.sqe_tail;
+    if (sq.sqe_head != tail) {
+        sq.sqe_head = tail;
+        io_uring_smp_store_release(sq.ktail, tail);
+    }
+    const unsigned to_submit = tail - io_uring_smp_load_acquire(sq.khead);
+    io_uring_getevents_arg arg{};
+    arg.sigmask_sz = _NSIG / 8;
+    arg.pad = batch_wait_us_;
+    if (timeout_ns > 0) arg.ts = reinterpret_cast<uint64_t>(&ts);
+    unsigned flags = IORING_ENTER_GETEVENTS | IORING_ENTER_EXT_ARG;
+    int fd = ring->ring_fd;
+    if (ring_fd_registered_) {
+        flags |= IORING_ENTER_REGISTERED_RING;
+        fd = ring->enter_ring_fd;
+    }
+    return io_uring_enter2(static_cast<unsigned>(fd), to_submit, want, flags,
+                           reinterpret_cast<sigset_t*>(&arg), sizeof arg);
 }
 
 }  // namespace opensocket

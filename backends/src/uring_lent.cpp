@@ -220,6 +220,7 @@ void uring_engine::on_recv_done(uint64_t user_data, int32_t res, uint32_t flags)
         return;
     }
     if ((flags & IORING_CQE_F_MORE) == 0) s->recv_armed = s->recv_stopping = false;
+    if (res > 0) busy(*s);
     const bool dry = res == -ENOBUFS;
     if (dry) {
         ++stats_.ring_dry;  // nothing was read: the bytes wait in the socket

@@ -10,6 +10,7 @@
 #include <liburing.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -123,6 +124,11 @@ constexpr unsigned setup_candidates[] = {
 uring_features detect_features(io_uring& ring, const uring_options& opts, unsigned ring_features) {
     uring_features f;
     f.skip_success = (ring_features & IORING_FEAT_CQE_SKIP) != 0;
+    // IORING_FEAT_MIN_TIMEOUT (6.12): io_uring_getevents_arg's pad is min_wait_usec. liburing 2.3
+    // names neither; an older kernel would reject the non-zero pad with EINVAL.
+    constexpr unsigned feat_min_timeout = 1u << 15;
+    f.batch_wait =
+        opts.batch_wait_us > 0 && opts.batch_max > 1 && (ring_features & feat_min_timeout) != 0;
     io_uring_probe* probe = io_uring_get_probe_ring(&ring);
     if (probe == nullptr) return f;
     // Multishot accept came with 5.19, as did IORING_OP_SOCKET; an older kernel would fail the
@@ -213,6 +219,9 @@ uring_engine::uring_engine(std::unique_ptr<io_uring, ring_deleter> ring, int wak
       dontwait_(opts.force_readiness_fallback),
       accept_queue_(opts.accept_queue == 0 ? 1 : opts.accept_queue),
       lent_readahead_(opts.lent_readahead == 0 ? 1 : opts.lent_readahead),
+      batch_wait_us_(opts.batch_wait_us),
+      batch_(features.batch_wait ? opts.batch_max : 1,
+             int64_t{std::max(opts.batch_window_us, 1u)} * 1000),
       features_(features),
       buffers_(std::move(buffers)) {
     stats_.setup_flags = flags;
@@ -258,7 +267,7 @@ void uring_engine::enable() noexcept {
                                 nullptr, 0);
     // 5.18+: io_uring_enter skips the fd-table lookup (an atomic when threads share the table).
     // Registered per thread; an older kernel says EINVAL and nothing changes.
-    (void)io_uring_register_ring_fd(ring_.get());
+    ring_fd_registered_ = io_uring_register_ring_fd(ring_.get()) == 1;
 }
 
 void uring_engine::wake() noexcept {

@@ -6,6 +6,7 @@
 
 #include <opensocket/detail/op_list.hpp>
 #include <opensocket/detail/slot_table.hpp>
+#include <opensocket/detail/wait_batch.hpp>
 #include <opensocket/engine.hpp>
 #include <opensocket/result.hpp>
 
@@ -59,6 +60,17 @@ struct uring_options {
     /// probed): no close(2) and no early submit per connection. Off: detach submits what names
     /// the descriptor, then the caller's close(2).
     bool ring_close = true;
+    /// Batched waits (IORING_FEAT_MIN_TIMEOUT, 6.12+, probed): while many descriptors are busy, a
+    /// loop turn with nothing to run asks the kernel for several completions at once (a quarter
+    /// of the descriptors that read something in the last `batch_window_us`, at most
+    /// `batch_max`), so the thread sleeps and wakes once per batch instead of once per
+    /// completion. The kernel holds completions back for at most `batch_wait_us` (then the wait
+    /// returns with what has come); a batch that falls short makes the next ones smaller. With
+    /// one or a few busy descriptors nothing is ever held back. 0 (or `batch_max` < 2): every
+    /// wait returns at the first completion. See docs/backends.md "Batched waits".
+    unsigned batch_wait_us = 100;
+    unsigned batch_max = 32;
+    unsigned batch_window_us = 1000;
 };
 
 /// The optional io_uring features a ring uses (probed when it is created).
@@ -67,6 +79,7 @@ struct uring_features {
     bool multishot_recv = false;    ///< IORING_RECV_MULTISHOT into a provided-buffer ring (6.0)
     bool ring_close = false;        ///< sockets closed by IORING_OP_CLOSE (5.6)
     bool skip_success = false;      ///< IOSQE_CQE_SKIP_SUCCESS on cancels and closes (5.17)
+    bool batch_wait = false;  ///< waits with a min_wait_usec bound (IORING_FEAT_MIN_TIMEOUT, 6.12)
 };
 
 /// What the probe found: io_uring works here (`available`), or why not.
@@ -134,6 +147,8 @@ public:
         uint64_t lent_fallbacks = 0;     ///< recv_lent done by a plain recv into a heap buffer
         uint64_t ring_buffers_out = 0;   ///< ring buffers holding data now (kept or lent)
         uint64_t ring_closes = 0;        ///< descriptors closed by an IORING_OP_CLOSE SQE
+        uint64_t batched_waits = 0;      ///< blocking waits that asked for more than one CQE
+        uint64_t batches_short = 0;      ///< ... and returned with fewer (the time bound ran out)
     };
     const statistics& stats() const noexcept { return stats_; }
     /// The optional features in use (engine thread).
@@ -176,6 +191,7 @@ private:
         bool recv_armed = false;     // the multishot recv is queued or in the kernel
         bool recv_stopping = false;  // ... and its cancel was asked
         uint32_t next_free = 0;      // 1-based, 0 = none
+        uint32_t busy_window = 0;    // the wait_batch window in which it last read something
         kept_list kept;              // what the multishot recv read ahead of the reads
         op_queue ops;
         std::unique_ptr<multishot_state> ms;
@@ -210,7 +226,15 @@ private:
     void drain_backlog() noexcept;
     void prep_step(io_uring_sqe* sqe, io_op& op) noexcept;
     // Completion side (uring_complete.cpp)
-    void reap() noexcept;
+    unsigned reap() noexcept;                          // the number of CQEs
+    unsigned batch_size(int64_t timeout_ns) noexcept;  // completions the next wait asks for
+    int wait(io_uring* ring, unsigned want, int64_t timeout_ns) noexcept;  // submit and block
+    void busy(slot& s) noexcept {
+        if (s.busy_window != batch_.window()) {
+            s.busy_window = batch_.window();
+            batch_.busy();
+        }
+    }
     void dispatch(uint64_t user_data, int32_t res, uint32_t flags) noexcept;
     void on_poll_done(io_op& op, int32_t res) noexcept;
     void on_io_done(io_op& op, int32_t res) noexcept;
@@ -278,6 +302,9 @@ private:
                                   // last poll (for flush)
     unsigned accept_queue_ = 32;
     unsigned lent_readahead_ = 4;
+    unsigned batch_wait_us_ = 0;
+    bool ring_fd_registered_ = false;
+    detail::wait_batch batch_;
     uring_features features_;
     statistics stats_;
     buffer_ring_ptr buffers_;                  // the provided-buffer ring; null without one
