@@ -40,7 +40,8 @@ result<io_token> uring_engine::attach(native_handle fd) noexcept {
             }
         }
     }
-    s.recv_armed = s.recv_stopping = false;
+    s.recv_armed = s.recv_stopping = s.read_before = false;
+    s.busy_window = 0;
     if (s.ms != nullptr) *s.ms = multishot_state{};  // keeps nothing of the last descriptor
     return token;
 }

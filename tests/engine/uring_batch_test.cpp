@@ -1,7 +1,8 @@
 // The io_uring engine's batched waits (uring_options::batch_wait_us, IORING_FEAT_MIN_TIMEOUT):
 // with many busy descriptors a blocking wait asks for several completions, and a lone completion
 // still comes back once the time bound runs out; with few busy descriptors, with a timer due
-// within the bound, or with the option off, a wait returns at the first completion.
+// within the bound, with descriptors that read only once, or with the option off, a wait
+// returns at the first completion.
 
 #include <test_support.hpp>
 
@@ -40,8 +41,12 @@ struct busy_rig {
         o.batch_window_us = 600'000'000;  // ten minutes
         return o;
     }
-    /// Each pair reads one byte its peer wrote.
+    /// Each pair reads one byte its peer wrote, twice (a descriptor counts from its second read).
     void make_busy() {
+        read_once();
+        read_once();
+    }
+    void read_once() {
         std::vector<std::unique_ptr<raw_op>> ops;
         for (std::size_t i = 0; i < pairs.size(); ++i) {
             ops.push_back(std::make_unique<raw_op>());
@@ -117,6 +122,19 @@ TEST(uring_engine, few_busy_descriptors_are_never_made_to_wait_for_a_batch) {
     busy_rig b(7);  // 7 / 4: one completion per wait
     SKIP_WITHOUT_BATCH_WAIT(b.rig.engine());
     b.make_busy();
+    raw_op lone;
+    b.start_lone_read(lone);
+    b.pairs[0]->peer_writes(std::byte{3});
+    b.rig.turn(std::chrono::seconds(60));
+    EXPECT_EQ(lone.resumed, 1);
+    EXPECT_EQ(b.stats().batched_waits, 0u);
+}
+
+TEST(uring_engine, descriptors_that_read_only_once_never_make_a_wait_batch) {
+    SKIP_WITHOUT_URING();
+    busy_rig b(64);  // like connections that each carry one request (Connection: close)
+    SKIP_WITHOUT_BATCH_WAIT(b.rig.engine());
+    b.read_once();
     raw_op lone;
     b.start_lone_read(lone);
     b.pairs[0]->peer_writes(std::byte{3});

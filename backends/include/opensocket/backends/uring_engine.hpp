@@ -62,7 +62,7 @@ struct uring_options {
     bool ring_close = true;
     /// Batched waits (IORING_FEAT_MIN_TIMEOUT, 6.12+, probed): while many descriptors are busy, a
     /// loop turn with nothing to run asks the kernel for several completions at once (a quarter
-    /// of the descriptors that read something in the last `batch_window_us`, at most
+    /// of the descriptors that read something again in the last `batch_window_us`, at most
     /// `batch_max`), so the thread sleeps and wakes once per batch instead of once per
     /// completion. The kernel holds completions back for at most `batch_wait_us` (then the wait
     /// returns with what has come); a batch that falls short makes the next ones smaller. With
@@ -190,6 +190,7 @@ private:
         bool in_use = false;
         bool recv_armed = false;     // the multishot recv is queued or in the kernel
         bool recv_stopping = false;  // ... and its cancel was asked
+        bool read_before = false;    // it has read something (see busy())
         uint32_t next_free = 0;      // 1-based, 0 = none
         uint32_t busy_window = 0;    // the wait_batch window in which it last read something
         kept_list kept;              // what the multishot recv read ahead of the reads
@@ -229,7 +230,13 @@ private:
     unsigned reap() noexcept;                          // the number of CQEs
     unsigned batch_size(int64_t timeout_ns) noexcept;  // completions the next wait asks for
     int wait(io_uring* ring, unsigned want, int64_t timeout_ns) noexcept;  // submit and block
+    // A descriptor read something. It counts for batched waits from its second read on: a
+    // connection that serves one request (Connection: close) would only make waits longer.
     void busy(slot& s) noexcept {
+        if (!s.read_before) {
+            s.read_before = true;
+            return;
+        }
         if (s.busy_window != batch_.window()) {
             s.busy_window = batch_.window();
             batch_.busy();
