@@ -1,8 +1,9 @@
 #pragma once
 /// \file engine_select.hpp
 /// Choosing an engine at run time. `automatic` takes the best engine that works on this system
-/// (today epoll on Linux: see docs/backends.md for why not io_uring; select on Windows, on other
-/// systems, and where the kernel refuses epoll); the environment variable
+/// (io_uring on Linux where the build has it and the kernel allows it, else epoll: see
+/// docs/backends.md for the measurements; kqueue on the BSDs and macOS; select on Windows,
+/// elsewhere, and where the kernel refuses the rest); the environment variable
 /// OPENSOCKET_ENGINE (epoll|uring|select|kqueue|auto) overrides it, so the test suite can run
 /// once per engine.
 
