@@ -100,6 +100,24 @@ TEST(uring_engine, a_batched_wait_returns_a_lone_completion_when_its_bound_runs_
     EXPECT_LT(waited, std::chrono::seconds(30));
 }
 
+TEST(uring_engine, a_batched_wait_without_any_timeout_still_returns_a_lone_completion) {
+    SKIP_WITHOUT_URING();
+    busy_rig b(64);
+    SKIP_WITHOUT_BATCH_WAIT(b.rig.engine());
+    b.make_busy();
+    raw_op lone;
+    b.start_lone_read(lone);
+    const auto before = b.stats();
+    b.pairs[0]->peer_writes(std::byte{9});
+    // No timer at all (the executor's idle wait): only min_wait_usec ends the wait. Without it
+    // this would block until ctest's timeout.
+    b.rig.turn(std::chrono::nanoseconds(-1));
+    EXPECT_EQ(lone.resumed, 1);
+    EXPECT_EQ(lone.buf[0], std::byte{9});
+    EXPECT_EQ(b.stats().batched_waits, before.batched_waits + 1);
+    EXPECT_EQ(b.stats().batches_short, before.batches_short + 1);
+}
+
 TEST(uring_engine, a_wait_with_a_timer_due_within_the_bound_is_not_batched) {
     SKIP_WITHOUT_URING();
     busy_rig b(64);
