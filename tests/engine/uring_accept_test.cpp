@@ -26,12 +26,6 @@ using namespace opensocket::testing;
 
 namespace {
 
-#define SKIP_WITHOUT_MULTISHOT_ACCEPT(engine)                                                    \
-    do {                                                                                         \
-        if (!(engine).features().multishot_accept)                                               \
-            GTEST_SKIP() << "the kernel lacks multishot accept (IORING_ACCEPT_MULTISHOT, 5.19)"; \
-    } while (0)
-
 /// A client connected (blocking connect, so the connection sits in the listener's backlog or
 /// has been accepted when this returns) to `to`.
 socket_handle connect_client(const socket_address& to) {

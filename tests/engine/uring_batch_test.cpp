@@ -19,12 +19,6 @@ using namespace opensocket::testing;
 
 namespace {
 
-#define SKIP_WITHOUT_BATCH_WAIT(engine)                                                          \
-    do {                                                                                         \
-        if (!(engine).features().batch_wait)                                                     \
-            GTEST_SKIP() << "the kernel lacks IORING_FEAT_MIN_TIMEOUT (6.12) for min_wait_usec"; \
-    } while (0)
-
 /// A raw rig whose window is long enough that descriptors made busy at the start stay counted
 /// for the whole test, and `n` socket pairs that have each read one byte through the engine.
 struct busy_rig {
@@ -71,6 +65,31 @@ struct busy_rig {
     }
     uring_engine::statistics stats() { return rig.engine().stats(); }
 
+    /// What `lone_read` saw: the batched waits (and the short ones) it took, and how long.
+    struct lone_result {
+        uint64_t batched_waits = 0;
+        uint64_t batches_short = 0;
+        std::chrono::steady_clock::duration took{};
+    };
+    /// A 1-byte read on pair 0 whose byte (`value`) is written before one loop turn that waits
+    /// up to `wait`: the read must complete with it in that turn.
+    lone_result lone_read(std::byte value, std::chrono::nanoseconds wait) {
+        raw_op o;
+        start_lone_read(o);
+        const auto before = stats();
+        pairs[0]->peer_writes(value);
+        const auto start = std::chrono::steady_clock::now();
+        rig.turn(wait);
+        lone_result r;
+        r.took = std::chrono::steady_clock::now() - start;
+        EXPECT_EQ(o.resumed, 1);
+        EXPECT_EQ(o.op.res, 1);
+        EXPECT_EQ(o.buf[0], value);
+        r.batched_waits = stats().batched_waits - before.batched_waits;
+        r.batches_short = stats().batches_short - before.batches_short;
+        return r;
+    }
+
     raw_rig rig;
     std::vector<std::unique_ptr<unix_pair>> pairs;
     std::vector<io_token> tokens;
@@ -83,21 +102,12 @@ TEST(uring_engine, a_batched_wait_returns_a_lone_completion_when_its_bound_runs_
     busy_rig b(64);
     SKIP_WITHOUT_BATCH_WAIT(b.rig.engine());
     b.make_busy();  // 64 busy descriptors: a wait asks for 16 completions
-    raw_op lone;
-    b.start_lone_read(lone);
-    const auto before = b.stats();
-    b.pairs[0]->peer_writes(std::byte{42});
-    const auto start = std::chrono::steady_clock::now();
-    b.rig.turn(std::chrono::seconds(60));
-    const auto waited = std::chrono::steady_clock::now() - start;
-    EXPECT_EQ(lone.resumed, 1);
-    EXPECT_EQ(lone.op.res, 1);
-    EXPECT_EQ(lone.buf[0], std::byte{42});
-    EXPECT_EQ(b.stats().batched_waits, before.batched_waits + 1);
-    EXPECT_EQ(b.stats().batches_short, before.batches_short + 1);
+    const auto r = b.lone_read(std::byte{42}, std::chrono::seconds(60));
+    EXPECT_EQ(r.batched_waits, 1u);
+    EXPECT_EQ(r.batches_short, 1u);
     // Liveness, not speed: the kernel gave the one completion back after batch_wait_us (100 µs)
     // instead of holding it until the 60 s timeout for the 15 that never came.
-    EXPECT_LT(waited, std::chrono::seconds(30));
+    EXPECT_LT(r.took, std::chrono::seconds(30));
 }
 
 TEST(uring_engine, a_batched_wait_without_any_timeout_still_returns_a_lone_completion) {
@@ -105,17 +115,11 @@ TEST(uring_engine, a_batched_wait_without_any_timeout_still_returns_a_lone_compl
     busy_rig b(64);
     SKIP_WITHOUT_BATCH_WAIT(b.rig.engine());
     b.make_busy();
-    raw_op lone;
-    b.start_lone_read(lone);
-    const auto before = b.stats();
-    b.pairs[0]->peer_writes(std::byte{9});
     // No timer at all (the executor's idle wait): only min_wait_usec ends the wait. Without it
     // this would block until ctest's timeout.
-    b.rig.turn(std::chrono::nanoseconds(-1));
-    EXPECT_EQ(lone.resumed, 1);
-    EXPECT_EQ(lone.buf[0], std::byte{9});
-    EXPECT_EQ(b.stats().batched_waits, before.batched_waits + 1);
-    EXPECT_EQ(b.stats().batches_short, before.batches_short + 1);
+    const auto r = b.lone_read(std::byte{9}, std::chrono::nanoseconds(-1));
+    EXPECT_EQ(r.batched_waits, 1u);
+    EXPECT_EQ(r.batches_short, 1u);
 }
 
 TEST(uring_engine, a_wait_with_a_timer_due_within_the_bound_is_not_batched) {
@@ -140,11 +144,7 @@ TEST(uring_engine, few_busy_descriptors_are_never_made_to_wait_for_a_batch) {
     busy_rig b(7);  // 7 / 4: one completion per wait
     SKIP_WITHOUT_BATCH_WAIT(b.rig.engine());
     b.make_busy();
-    raw_op lone;
-    b.start_lone_read(lone);
-    b.pairs[0]->peer_writes(std::byte{3});
-    b.rig.turn(std::chrono::seconds(60));
-    EXPECT_EQ(lone.resumed, 1);
+    EXPECT_EQ(b.lone_read(std::byte{3}, std::chrono::seconds(60)).batched_waits, 0u);
     EXPECT_EQ(b.stats().batched_waits, 0u);
 }
 
@@ -153,11 +153,7 @@ TEST(uring_engine, descriptors_that_read_only_once_never_make_a_wait_batch) {
     busy_rig b(64);  // like connections that each carry one request (Connection: close)
     SKIP_WITHOUT_BATCH_WAIT(b.rig.engine());
     b.read_once();
-    raw_op lone;
-    b.start_lone_read(lone);
-    b.pairs[0]->peer_writes(std::byte{3});
-    b.rig.turn(std::chrono::seconds(60));
-    EXPECT_EQ(lone.resumed, 1);
+    EXPECT_EQ(b.lone_read(std::byte{3}, std::chrono::seconds(60)).batched_waits, 0u);
     EXPECT_EQ(b.stats().batched_waits, 0u);
 }
 
@@ -168,11 +164,7 @@ TEST(uring_engine, batch_wait_us_zero_turns_batched_waits_off) {
     busy_rig b(64, opts);
     EXPECT_FALSE(b.rig.engine().features().batch_wait);
     b.make_busy();
-    raw_op lone;
-    b.start_lone_read(lone);
-    b.pairs[0]->peer_writes(std::byte{3});
-    b.rig.turn(std::chrono::seconds(60));
-    EXPECT_EQ(lone.resumed, 1);
+    EXPECT_EQ(b.lone_read(std::byte{3}, std::chrono::seconds(60)).batched_waits, 0u);
     EXPECT_EQ(b.stats().batched_waits, 0u);
 }
 

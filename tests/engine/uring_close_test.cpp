@@ -21,12 +21,6 @@ using namespace opensocket::testing;
 
 namespace {
 
-#define SKIP_WITHOUT_RING_CLOSE(engine)                                                 \
-    do {                                                                                \
-        if (!(engine).features().ring_close)                                            \
-            GTEST_SKIP() << "the kernel lacks IORING_OP_CLOSE (5.6) or it is disabled"; \
-    } while (0)
-
 bool descriptor_open(int fd) { return ::fcntl(fd, F_GETFD) != -1 || errno != EBADF; }
 
 /// Whether the peer end reads EOF within a second (it has no executor: plain poll + recv).

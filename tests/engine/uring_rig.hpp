@@ -1,7 +1,8 @@
 #pragma once
 // Test rigs for the io_uring engine's suites (uring_engine_test.cpp, uring_accept_test.cpp,
-// uring_lent_test.cpp, uring_read_ahead_test.cpp): an engine inside an executor, and raw
-// operations driven one loop turn at a time with a coroutine that counts its resumptions.
+// uring_lent_test.cpp, uring_read_ahead_test.cpp, uring_close_test.cpp, uring_batch_test.cpp):
+// skips for missing kernel features, an engine inside an executor, and raw operations driven one
+// loop turn at a time with a coroutine that counts its resumptions.
 
 #include <test_support.hpp>
 
@@ -37,13 +38,25 @@ using namespace std::chrono_literals;
             GTEST_SKIP() << "io_uring unavailable: " << s.reason; \
     } while (0)
 
-/// Skips the calling test when `engine` has no multishot recv into a provided-buffer ring.
-#define SKIP_WITHOUT_MULTISHOT_RECV(engine)                                                \
-    do {                                                                                   \
-        if (!(engine).features().multishot_recv)                                           \
-            GTEST_SKIP() << "the kernel lacks multishot recv into a provided-buffer ring " \
-                            "(IORING_RECV_MULTISHOT, 6.0)";                                \
+/// Skips the calling test when `engine` lacks the optional feature `field` (a `uring_features`
+/// member); `why` names what the kernel needs.
+#define SKIP_WITHOUT_FEATURE(engine, field, why)               \
+    do {                                                       \
+        if (!(engine).features().field) GTEST_SKIP() << (why); \
     } while (0)
+#define SKIP_WITHOUT_MULTISHOT_RECV(engine)                                             \
+    SKIP_WITHOUT_FEATURE(engine, multishot_recv,                                        \
+                         "the kernel lacks multishot recv into a provided-buffer ring " \
+                         "(IORING_RECV_MULTISHOT, 6.0)")
+#define SKIP_WITHOUT_MULTISHOT_ACCEPT(engine)      \
+    SKIP_WITHOUT_FEATURE(engine, multishot_accept, \
+                         "the kernel lacks multishot accept (IORING_ACCEPT_MULTISHOT, 5.19)")
+#define SKIP_WITHOUT_RING_CLOSE(engine)      \
+    SKIP_WITHOUT_FEATURE(engine, ring_close, \
+                         "the kernel lacks IORING_OP_CLOSE (5.6) or it is disabled")
+#define SKIP_WITHOUT_BATCH_WAIT(engine)      \
+    SKIP_WITHOUT_FEATURE(engine, batch_wait, \
+                         "the kernel lacks IORING_FEAT_MIN_TIMEOUT (6.12) for min_wait_usec")
 
 /// A uring engine inside an executor; `eng` stays valid for the executor's life.
 struct uring_rig {

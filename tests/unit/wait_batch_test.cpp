@@ -21,6 +21,14 @@ void make_busy(wait_batch& b, unsigned n) {
     for (unsigned i = 0; i < n; ++i) b.busy();
 }
 
+/// A batch of at most `max` whose first window started at 100 ms with `busy` descriptors.
+wait_batch started(unsigned busy, unsigned max = 32) {
+    wait_batch b(max, window);
+    b.tick(100 * ms);
+    make_busy(b, busy);
+    return b;
+}
+
 TEST(wait_batch, asks_for_one_completion_per_four_busy_descriptors_up_to_the_maximum) {
     wait_batch b(32, window);
     b.tick(100 * ms);
@@ -55,18 +63,14 @@ TEST(wait_batch, a_descriptor_counts_for_the_whole_next_window_then_is_forgotten
 }
 
 TEST(wait_batch, a_quiet_spell_longer_than_a_window_forgets_the_busy_ones_at_once) {
-    wait_batch b(32, window);
-    b.tick(100 * ms);
-    make_busy(b, 64);
+    wait_batch b = started(64);
     EXPECT_EQ(b.target(), 16u);
     b.tick(100 * ms + 5 * window);  // the loop slept through several windows
     EXPECT_EQ(b.target(), 1u);
 }
 
 TEST(wait_batch, batches_that_keep_falling_short_halve_the_ceiling_and_calm_doubles_it_back) {
-    wait_batch b(32, window);
-    b.tick(100 * ms);
-    make_busy(b, 400);
+    wait_batch b = started(400);
     ASSERT_EQ(b.target(), 32u);
     b.waited(32, 5);  // the time bound ran out with 5 of 32
     b.waited(32, 9);
@@ -91,9 +95,7 @@ TEST(wait_batch, batches_that_keep_falling_short_halve_the_ceiling_and_calm_doub
 }
 
 TEST(wait_batch, one_short_batch_in_ten_never_shrinks_it_one_in_five_does) {
-    wait_batch b(32, window);
-    b.tick(100 * ms);
-    make_busy(b, 400);
+    wait_batch b = started(400);
     for (int i = 0; i < 1000; ++i) b.waited(32, i % 10 == 0 ? 20 : 32);
     EXPECT_EQ(b.ceiling(), 32u);
     for (int i = 0; i < 40; ++i) b.waited(b.target(), i % 5 == 0 ? 1 : b.target());
@@ -101,9 +103,7 @@ TEST(wait_batch, one_short_batch_in_ten_never_shrinks_it_one_in_five_does) {
 }
 
 TEST(wait_batch, a_wait_that_did_not_block_or_asked_for_one_never_shrinks_it) {
-    wait_batch b(32, window);
-    b.tick(100 * ms);
-    make_busy(b, 400);
+    wait_batch b = started(400);
     b.waited(1, 0);  // a wait for one that a signal or a timer ended
     EXPECT_EQ(b.ceiling(), 32u);
     b.waited(32, 32);
@@ -113,9 +113,7 @@ TEST(wait_batch, a_wait_that_did_not_block_or_asked_for_one_never_shrinks_it) {
 
 TEST(wait_batch, a_maximum_below_two_never_batches) {
     for (unsigned max : {0u, 1u}) {
-        wait_batch b(max, window);
-        b.tick(100 * ms);
-        make_busy(b, 1000);
+        wait_batch b = started(1000, max);
         EXPECT_EQ(b.target(), 1u) << max;
         for (unsigned i = 0; i < 2 * calm; ++i) b.waited(1, 1);
         EXPECT_EQ(b.target(), 1u) << max;
