@@ -172,7 +172,7 @@ task<burst_end> serve_burst(tcp_stream& s, workspace& w, const router& r, const 
             // plain function's response (and a 404/405) is built in place; only a coroutine
             // handler's is moved in.
             bool path_known = false;
-            const handler* h = r.find(head.method, head.path(), path_known);
+            const handler* h = r.find(head, path_known);
             const bool waits = h != nullptr && h->waits();
             response resp = waits          ? response{}
                             : h != nullptr ? answer_now(*h, req)

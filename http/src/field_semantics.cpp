@@ -44,12 +44,10 @@ bool is_token(std::string_view s) noexcept {
 
 }  // namespace
 
-parse_error field_semantics::note(std::string_view name, std::string_view value) noexcept {
-    // Dispatch on the length first: most fields are none of these and cost one switch.
+// Expect, Connection, Content-Length and Transfer-Encoding (`note` has sorted out the lengths
+// that can be one of them).
+parse_error field_semantics::note_framing(std::string_view name, std::string_view value) noexcept {
     switch (name.size()) {
-        case 4:
-            if (field_iequals(name, "host") && ++host_count > 1) return parse_error::invalid_host;
-            break;
         case 6:
             if (!field_iequals(name, "expect")) break;
             for_each_element(value, [&](std::string_view e) {
@@ -118,27 +116,17 @@ parse_error field_semantics::note_transfer_encoding(std::string_view value) noex
     return error;
 }
 
-parse_error field_semantics::finish(version v, const parser_limits& limits,
-                                    request_head& head) const noexcept {
-    head.body = {};
-    if (has_transfer_encoding) {
-        // RFC 9112 section 6.1 and 6.3: a request with both framings, a TE whose final coding is
-        // not chunked, or TE in HTTP/1.0 has no reliable length: 400 and close.
-        if (has_content_length) return parse_error::content_length_with_transfer_encoding;
-        if (v == version::http_1_0 || !chunked_last || chunked_twice) {
-            return parse_error::invalid_transfer_encoding;
-        }
-        if (other_coding) return parse_error::transfer_coding_not_implemented;
-        head.body.kind = body_kind::chunked;
-    } else if (has_content_length) {
-        if (content_length > limits.max_body_size) return parse_error::body_too_large;
-        head.body = {body_kind::content_length, content_length};
+// RFC 9112 section 6.1 and 6.3: a request with both framings, a TE whose final coding is not
+// chunked, or TE in HTTP/1.0 has no reliable length: 400 and close.
+parse_error field_semantics::finish_transfer_encoding(version v,
+                                                      request_head& head) const noexcept {
+    if (has_content_length) return parse_error::content_length_with_transfer_encoding;
+    if (v == version::http_1_0 || !chunked_last || chunked_twice) {
+        return parse_error::invalid_transfer_encoding;
     }
-    // RFC 9112 section 3.2: an HTTP/1.1 request without Host is 400 (duplicates fail in note).
-    if (v == version::http_1_1 && host_count == 0) return parse_error::invalid_host;
-    head.keep_alive = v == version::http_1_1 ? !close : keep_alive && !close;
-    head.expect_continue = v == version::http_1_1 && expect_continue;
-    return {};
+    if (other_coding) return parse_error::transfer_coding_not_implemented;
+    head.body.kind = body_kind::chunked;
+    return finish_connection(v, head);
 }
 
 }  // namespace opensocket::http::detail

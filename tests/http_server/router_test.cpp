@@ -185,3 +185,81 @@ TEST(router, method_not_allowed_lists_the_allowed_methods) {
 }
 
 }  // namespace
+
+namespace {
+
+// find(head) matches an origin-form target in place; it must pick what find(method, path())
+// picks for every form of target, including queries and routes that can never match.
+TEST(router, find_by_head_agrees_with_find_by_path) {
+    http::router r;
+    r.get("/", hello);
+    r.get("/hello", hello);
+    r.post("/hello", hello);
+    r.get("/hello?x", hello);  // no path has a '?': never matched
+    r.get("/a/b", hello);
+    r.add(http::method::options, "*", hello);
+    r.get("", hello);                         // no path is empty: never matched
+    r.add(http::method::put, "/q?x", hello);  // a target's query is not part of its path
+    struct probe {
+        http::method m;
+        std::string_view target;
+        int route;  // index of the expected route, -1 for none
+        bool known;
+    };
+    const probe probes[] = {
+        {http::method::get, "/", 0, true},
+        {http::method::get, "/?", 0, true},
+        {http::method::get, "/?q=/hello", 0, true},
+        {http::method::get, "/hello", 1, true},
+        {http::method::get, "/hello?", 1, true},
+        {http::method::get, "/hello?x", 1, true},
+        {http::method::get, "/hello??x=1", 1, true},
+        {http::method::post, "/hello?y=2", 2, true},
+        {http::method::head, "/hello?y=2", 1, true},
+        {http::method::put, "/hello?y=2", -1, true},
+        {http::method::get, "/hell", -1, false},
+        {http::method::get, "/hello2", -1, false},
+        {http::method::get, "/hellox?", -1, false},
+        {http::method::get, "/hello/", -1, false},
+        {http::method::get, "/a/b?c", 4, true},
+        {http::method::get, "/a/bc", -1, false},
+        {http::method::get, "/a", -1, false},
+        {http::method::options, "*", 5, true},
+        {http::method::put, "/q?x", -1, false},
+        {http::method::put, "/q", -1, false},
+        {http::method::get, "http://h/hello?x", 1, true},
+        {http::method::get, "http://h", 0, true},
+        {http::method::get, "http://h?q", 0, true},
+    };
+    const std::vector<const http::handler*> routes = [&] {
+        std::vector<const http::handler*> v;
+        bool ignored = false;
+        for (auto [m, path] : {std::pair{http::method::get, "/"},
+                               {http::method::get, "/hello"},
+                               {http::method::post, "/hello"},
+                               {http::method::get, "/hello?x"},
+                               {http::method::get, "/a/b"},
+                               {http::method::options, "*"}})
+            v.push_back(r.find(m, path, ignored));
+        return v;
+    }();
+    for (const probe& p : probes) {
+        http::request_head head;
+        head.method = p.m;
+        head.target = p.target;
+        bool known_by_head = false, known_by_path = true;
+        const http::handler* by_head = r.find(head, known_by_head);
+        const http::handler* by_path = r.find(p.m, head.path(), known_by_path);
+        EXPECT_EQ(by_head, by_path) << p.target;
+        EXPECT_EQ(known_by_head, known_by_path) << p.target;
+        EXPECT_EQ(known_by_head, p.known) << p.target;
+        if (p.route < 0) {
+            EXPECT_EQ(by_head, nullptr) << p.target;
+        } else {
+            EXPECT_EQ(by_head, routes[static_cast<std::size_t>(p.route)]) << p.target;
+            EXPECT_NE(by_head, nullptr) << p.target;
+        }
+    }
+}
+
+}  // namespace

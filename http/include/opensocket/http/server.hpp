@@ -84,6 +84,9 @@ public:
     void post(std::string path, handler h) { add(method::post, std::move(path), std::move(h)); }
     /// The handler for (m, path); HEAD falls back to GET. `path_known` tells 405 from 404.
     const handler* find(method m, std::string_view path, bool& path_known) const noexcept;
+    /// The same for a request: `find(head.method, head.path(), path_known)`, but an origin-form
+    /// target (the usual `/path?query`) is matched in place, without scanning it for its path.
+    const handler* find(const request_head& head, bool& path_known) const noexcept;
     /// The methods routed for `path`, as an `Allow` field value ("GET, HEAD, POST").
     std::string allowed_methods(std::string_view path) const;
 
@@ -92,7 +95,10 @@ private:
         method m;
         std::string path;
         handler h;
+        bool has_query_mark = false;  ///< a path with '?' never matches (no path() has one)
     };
+    template <class Matches>
+    const handler* find_if(method m, bool& path_known, Matches matches) const noexcept;
     std::vector<route> routes_;
 };
 
