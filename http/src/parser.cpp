@@ -40,8 +40,7 @@ std::size_t trim_end(const char* b, std::size_t start, std::size_t end) noexcept
 
 // The byte syntax of the fast paths (see the file comment): where a whole, well-formed line
 // starting at `from` puts its parts, or nullopt for anything else. `stop` bounds the head;
-// `line_end` also bounds the request line (the CR may sit at it, not past it). `readable` is
-// the end of the input (at least `stop`): the scans may look at bytes up to it.
+// `line_end` also bounds the request line (the CR may sit at it, not past it).
 
 struct request_line_marks {
     std::size_t sp1, sp2, cr;  // the SP after the method, the SP after the target, the CR
@@ -49,13 +48,12 @@ struct request_line_marks {
 
 // method SP request-target SP "HTTP/" DIGIT "." DIGIT CRLF
 [[gnu::always_inline]] inline std::optional<request_line_marks> request_line_at(
-    const char* b, std::size_t from, std::size_t line_end, std::size_t stop,
-    std::size_t readable) noexcept {
+    const char* b, std::size_t from, std::size_t line_end, std::size_t stop) noexcept {
     const std::size_t sp1 = from + 4 <= line_end && detail::load<std::uint32_t>(b + from) == get_sp
                                 ? from + 3
                                 : detail::scan_token(b, from, line_end);
     if (sp1 == from || sp1 >= line_end || b[sp1] != ' ') return std::nullopt;
-    const std::size_t sp2 = detail::scan_target(b, sp1 + 1, line_end, readable);
+    const std::size_t sp2 = detail::scan_target(b, sp1 + 1, line_end);
     if (sp2 == sp1 + 1 || sp2 >= line_end || b[sp2] != ' ') return std::nullopt;
     const std::size_t v = sp2 + 1;
     const std::size_t cr = v + 8;
@@ -93,12 +91,11 @@ struct field_line_marks {
 
 // field-name ":" OWS field-value OWS CRLF
 inline std::optional<field_line_marks> field_line_at(const char* b, std::size_t from,
-                                                     std::size_t stop,
-                                                     std::size_t readable) noexcept {
+                                                     std::size_t stop) noexcept {
     const std::size_t colon = detail::scan_token(b, from, stop);
     if (colon == from || colon >= stop || b[colon] != ':') return std::nullopt;
     const std::size_t value = detail::scan(b, colon + 1, stop, detail::cls_ows);
-    const std::size_t cr = detail::scan_value(b, value, stop, readable);
+    const std::size_t cr = detail::scan_value(b, value, stop);
     if (cr + 1 >= stop || detail::load<std::uint16_t>(b + cr) != crlf) return std::nullopt;
     return field_line_marks{colon, value, trim_end(b, value, cr), cr};
 }
@@ -168,7 +165,7 @@ result<parse_status> request_parser::parse(std::string_view data) noexcept {
 bool request_parser::parse_whole_head(const char* b, std::size_t n) noexcept {
     const std::size_t stop = std::min<std::size_t>(n, head_bound_);
     const auto line =
-        request_line_at(b, 0, std::min<std::size_t>(stop, limits_.max_request_line), stop, n);
+        request_line_at(b, 0, std::min<std::size_t>(stop, limits_.max_request_line), stop);
     if (!line || request_line_meaning(b, 0, line->sp1, line->sp2, head_.method, head_.version) !=
                      parse_error{}) {
         return false;
@@ -182,7 +179,7 @@ bool request_parser::parse_whole_head(const char* b, std::size_t n) noexcept {
             break;
         }
         if (fields_.size() >= limits_.max_header_count) return fail_fast();
-        const auto f = field_line_at(b, p, stop, n);
+        const auto f = field_line_at(b, p, stop);
         if (!f) return fail_fast();
         const detail::field_span span{offset(p), offset(f->colon - p), offset(f->value),
                                       offset(f->value_end - f->value)};
@@ -255,7 +252,7 @@ void request_parser::parse_request_line(const char* b, std::size_t n) noexcept {
     if (!detail::is(b[pos_], detail::cls_token)) return;
     start_request_line();
     const auto line = request_line_at(b, pos_, std::min<std::size_t>(n, line_bound_),
-                                      std::min<std::size_t>(n, head_bound_), n);
+                                      std::min<std::size_t>(n, head_bound_));
     if (!line) return;
     method_end_ = offset(line->sp1);
     target_end_ = offset(line->sp2);
@@ -288,7 +285,7 @@ void request_parser::scan_method(const char* b, std::size_t n) noexcept {
 
 void request_parser::scan_target(const char* b, std::size_t n) noexcept {
     const std::size_t stop = std::min<std::size_t>(n, line_bound_);
-    const std::size_t i = detail::scan_target(b, pos_, stop, n);
+    const std::size_t i = detail::scan_target(b, pos_, stop);
     pos_ = offset(i);
     if (i == n) return;
     if (i == stop) return fail_with(line_bound_error_);
@@ -368,7 +365,7 @@ void request_parser::parse_field_lines(const char* b, std::size_t n) noexcept {
             return finish_head();
         }
         if (fields_.size() >= limits_.max_header_count) break;
-        const auto f = field_line_at(b, p, stop, n);
+        const auto f = field_line_at(b, p, stop);
         if (!f) break;
         line_start_ = offset(p);
         colon_ = offset(f->colon);
@@ -430,7 +427,7 @@ void request_parser::scan_field_ows(const char* b, std::size_t n) noexcept {
 
 void request_parser::scan_field_value(const char* b, std::size_t n) noexcept {
     const std::size_t stop = std::min<std::size_t>(n, head_bound_);
-    const std::size_t i = detail::scan_value(b, pos_, stop, n);
+    const std::size_t i = detail::scan_value(b, pos_, stop);
     pos_ = offset(i);
     if (i == n) return;
     if (i == stop) return fail_with(parse_error::header_too_large);

@@ -113,10 +113,10 @@ TEST(Limits, UnsupportedMethodIs501AndVersionIs505) {
     EXPECT_EQ(http::status_code(version.error()), 505);
 }
 
-// The scans step 16 bytes at a time and may look past a limit when the input goes on (a short
-// line followed by more requests): a limit that ends anywhere inside such a step must still
-// give exactly what the byte-at-a-time machine gives. Every request-line and head limit from
-// too small to ample, each with input pipelined after the head.
+// The whole-head path and the 16-byte scans decide on a whole buffer, the phase machine byte by
+// byte: a limit that ends anywhere in a line (inside a 16-byte step, at a CR, past the head)
+// must give exactly what the byte-at-a-time machine gives. Every request-line and head limit
+// from too small to ample, each with input pipelined after the head.
 TEST(Limits, LimitsInsideAScanStepActAsByteByByte) {
     const std::string heads[] = {
         "GET /plaintext HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n\r\n",
