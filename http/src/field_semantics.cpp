@@ -1,6 +1,4 @@
-#include <opensocket/http/detail/field_semantics.hpp>
-
-#include "chars.hpp"
+#include "field_semantics_inline.hpp"
 
 #include <limits>
 
@@ -44,8 +42,8 @@ bool is_token(std::string_view s) noexcept {
 
 }  // namespace
 
-// Expect, Connection, Content-Length and Transfer-Encoding (`note` has sorted out the lengths
-// that can be one of them).
+// Every field but Host (`note` has taken that): Expect, Connection, Content-Length and
+// Transfer-Encoding matter, the rest cost one switch on the length.
 parse_error field_semantics::note_framing(std::string_view name, std::string_view value) noexcept {
     switch (name.size()) {
         case 6:

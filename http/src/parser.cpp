@@ -1,6 +1,7 @@
 #include <opensocket/http/parser.hpp>
 
 #include "chars.hpp"
+#include "field_semantics_inline.hpp"
 #include "request_line.hpp"
 #include "scan.hpp"
 
